@@ -5,10 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
+# `--no-peers` skips the Debian packages: running netdicom needs only Node.js; the tests need the peers.
 debs=(dcmtk libgdcm-tools tshark)
+[ "${1:-}" = "--no-peers" ] && debs=()
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null || { echo "setup: need ${missing[*]} (Debian packages) for the tests; install them" >&2; exit 1; }
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   echo "setup: installing ${missing[*]} from Debian"
@@ -24,4 +27,5 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$w
   npm install -g --silent "pnpm@$want_pnpm" </dev/null
 fi
 
-pnpm install --frozen-lockfile </dev/null 2>&1 | tail -n 20
+if [ -n "${CI:-}" ]; then frozen=--frozen-lockfile; else frozen=; fi
+pnpm install $frozen </dev/null 2>&1 | tail -n 20

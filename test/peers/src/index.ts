@@ -1,1 +1,11 @@
-export {};
+/**
+ * `@netdicom/test-peers`: real DICOM peers (DCMTK, GDCM) on loopback and locally generated fixtures for the test
+ * suites of every netdicom package. Private; consumed from source as a devDependency.
+ *
+ * @packageDocumentation
+ */
+export * from './dcmtk.js';
+export * from './errors.js';
+export * from './ports.js';
+export * from './process.js';
+export * from './transfer-syntaxes.js';

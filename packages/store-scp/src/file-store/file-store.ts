@@ -792,8 +792,10 @@ function openSource(dataset: DatasetSource): SourceReader {
     async close() {
       if (finished) return;
       finished = true;
+      // Not awaited: a generator stuck in an await cannot run its return() until that await settles, and a store
+      // must never hang on its source. For a Readable, return() destroys the stream.
       try {
-        await iterator.return?.();
+        Promise.resolve(iterator.return?.()).catch(() => undefined);
       } catch {
         // The source's own cleanup failed; nothing we can add.
       }

@@ -89,7 +89,13 @@ export type AbortReasonCode = (typeof AbortReason)[keyof typeof AbortReason];
 
 /**
  * Bytes that a typed field cannot express, kept by the decoder so that re-encoding is byte-exact. Opaque to users:
- * the encoder reuses a preserved piece only while it still matches the typed fields it was decoded with.
+ * the encoder reuses a preserved piece only while it still matches the typed fields it was decoded with. Two kinds
+ * of pieces: non-zero reserved fields (always written back, they cannot contradict a typed field), and, where the
+ * received bytes of an A-ASSOCIATE-RQ/AC, a Presentation Context item or a User Information item differ from the
+ * canonical encoding of the decoded fields (item order, padding, reserved bytes of sub-items...), those received
+ * bytes together with the canonical encoding they stand for; they are written instead of the canonical encoding only
+ * while the typed fields still encode to exactly that. Copy `preserved` along freely (`{ ...pdu, calledAeTitle }`):
+ * a stale record is simply not used. Builders of new PDUs never set it.
  */
 export interface Preserved {
   readonly [key: string]: unknown;
@@ -107,7 +113,10 @@ export interface PresentationContextRq {
   /** Odd integer 1–255. */
   readonly id: number;
   readonly abstractSyntax: string;
+  /** One or more per PS3.8; an empty list is tolerated on decode (the acceptor then rejects the context). */
   readonly transferSyntaxes: readonly string[];
+  /** Sub-items of unknown type, in the order received (PS3.8 9.3.1: ignored and skipped, but kept). */
+  readonly unknownSubItems?: readonly UnknownItem[];
   readonly preserved?: Preserved;
 }
 
@@ -115,8 +124,14 @@ export interface PresentationContextRq {
 export interface PresentationContextAc {
   readonly id: number;
   readonly result: PresentationContextResultCode;
-  /** The accepted transfer syntax; present in the bytes even when the result is not acceptance (not significant then). */
+  /**
+   * The accepted transfer syntax. Required when `result` is acceptance (0). For a rejected context the sub-item is
+   * "not significant" and "not tested when received" (PS3.8 9.3.3.2): whatever was sent is given here unchecked
+   * (DCMTK sends a transfer syntax, others an empty string), or `undefined` when the sub-item was absent.
+   */
   readonly transferSyntax?: string;
+  /** Sub-items of unknown type, in the order received. */
+  readonly unknownSubItems?: readonly UnknownItem[];
   readonly preserved?: Preserved;
 }
 

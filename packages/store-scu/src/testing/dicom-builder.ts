@@ -91,6 +91,8 @@ export interface Part10Options {
   readonly preamble?: boolean;
   /** Omit the file meta group (a bare dataset). */
   readonly noMeta?: boolean;
+  /** Write the preamble and file meta only, no dataset (to prepend to dataset bytes made elsewhere). */
+  readonly noMetaDataset?: boolean;
 }
 
 /** CT Image Storage, PS3.4 Annex B.5. */
@@ -112,8 +114,8 @@ export function instanceElements(options: Part10Options): BuildElement[] {
 export function buildPart10(options: Part10Options): Uint8Array {
   const ts = options.transferSyntaxUid ?? TransferSyntax.ExplicitVRLittleEndian;
   const info = describeTransferSyntax(ts);
-  let dataset = encodeDataset(instanceElements(options), encodingOf(info));
-  if (info.deflated) dataset = deflateRawSync(dataset);
+  let dataset = options.noMetaDataset ? new Uint8Array(0) : encodeDataset(instanceElements(options), encodingOf(info));
+  if (info.deflated && !options.noMetaDataset) dataset = deflateRawSync(dataset);
   if (options.noMeta) return dataset;
   const metaElements: BuildElement[] = [
     { tag: 0x00020001, vr: 'OB', value: new Uint8Array([0, 1]) },

@@ -60,6 +60,8 @@ export function dumpedBytes(line: string): Buffer {
   const words = match[2]!.split('\\');
   if (match[1] === 'OB') return Buffer.from(words.map((w) => Number.parseInt(w, 16)));
   const out = Buffer.alloc(words.length * 2);
-  words.forEach((w, i) => out.writeUInt16LE(Number.parseInt(w, 16), i * 2));
+  words.forEach((w, i) => {
+    out.writeUInt16LE(Number.parseInt(w, 16), i * 2);
+  });
   return out;
 }

@@ -210,6 +210,20 @@ export class UlAssociation implements Association {
     return this.ulState;
   }
 
+  /**
+   * Received bytes held in memory and not yet delivered: the partial PDU in the reader, PDUs queued while incoming
+   * is paused, and the transport's read buffer. Stays bounded under a slow consumer (diagnostics).
+   */
+  get incomingBufferedBytes(): number {
+    let queued = 0;
+    for (const item of this.queue) {
+      if ('pdu' in item && item.pdu.kind === 'P-DATA-TF') {
+        for (const pdv of item.pdu.pdvs) queued += pdv.data.length + 6;
+      }
+    }
+    return this.reader.bufferedBytes + queued + (this.socket?.readableLength ?? 0);
+  }
+
   get request(): AAssociateRq {
     if (!this.requestPdu) throw new AssociationStateError('No A-ASSOCIATE-RQ yet', this.ulState);
     return this.requestPdu;

@@ -90,6 +90,11 @@ export interface Association {
   /** Undoes one {@link Association.pauseIncoming}. */
   resumeIncoming(): void;
   /**
+   * Received bytes held in memory and not yet delivered (partial PDU, PDUs held while paused, the transport's read
+   * buffer): bounded under a slow consumer. Diagnostics.
+   */
+  readonly incomingBufferedBytes: number;
+  /**
    * Releases the association (A-RELEASE, PS3.8 7.2), handling release collisions; resolves once released and the
    * transport closed. Rejects if the association ends otherwise (abort, timeout). Falls back to abort after the
    * release timeout.

@@ -473,6 +473,10 @@ class DurableFileStore implements FileStore {
       });
       const target = this.#resolveTarget(request);
 
+      if (ctx.duplicates === 'keep-first') {
+        // Verify the directories first, so that the existence check never looks through a planted symbolic link.
+        await this.#ensureDirectories(target.components.slice(0, -1));
+      }
       if (ctx.duplicates === 'keep-first' && (await exists(ctx.fs, target.absolute))) {
         // Already stored: read the dataset to its end (limits still apply) without writing it.
         const bytes = await drain(source, ctx.maxObjectSize, signal);

@@ -195,3 +195,23 @@ describe('path traversal: peer values never leave the storage directory', () => 
     await store.close();
   });
 });
+
+describe('keep-first and planted links', () => {
+  it('does not report a file behind a planted directory link as kept-first', async () => {
+    await mkdir(storageDir);
+    const uid = randomUid();
+    await mkdir(path.join(outside, '1.2', '1.2.3'), { recursive: true });
+    await writeFile(path.join(outside, '1.2', '1.2.3', `${uid}.dcm`), 'decoy');
+    await symlink(outside, path.join(storageDir, 'EVIL'));
+    const store = await openFileStore({
+      storageDir,
+      layout: 'patient',
+      duplicates: 'keep-first',
+      implementationClassUid: TEST_IMPLEMENTATION_CLASS_UID,
+    });
+    await expect(
+      store.write(request(uid, { PatientID: 'EVIL', StudyInstanceUID: '1.2', SeriesInstanceUID: '1.2.3' })),
+    ).rejects.toBeInstanceOf(PathEscapeError);
+    await store.close();
+  });
+});

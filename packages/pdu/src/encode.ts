@@ -2,7 +2,8 @@
  * PDU encoder, PS3.8 9.3 and PS3.7 Annex D.3.3.
  *
  * New PDUs are written in canonical form: items in increasing order of item type (PS3.8 9.3.1; also what older peers
- * expect of User Information sub-items, PS3.8 9.3.2.3), AE titles padded with trailing spaces to 16 bytes, UIDs
+ * expect of User Information sub-items, PS3.8 9.3.2.3; unknown items are merged in without being reordered among
+ * themselves), AE titles padded with trailing spaces to 16 bytes, UIDs
  * without padding, reserved fields zero. Decoded PDUs are written back byte for byte through their `preserved`
  * records (see `preserved.ts`), as long as their typed fields are unchanged.
  *
@@ -167,12 +168,24 @@ function hex(n: number): string {
 interface Entry {
   readonly type: number;
   readonly write: () => void;
+  readonly unknown?: true;
 }
 
-/** Writes entries in increasing order of item type; entries of the same type keep their order (stable sort). */
-function writeSorted(entries: Entry[]): void {
-  entries.sort((a, b) => a.type - b.type);
-  for (const e of entries) e.write();
+/**
+ * Writes entries in increasing order of item type (PS3.8 9.3.1), known items sorted (stable: several items of one
+ * type keep their order) and unknown items merged in without reordering them among themselves: each goes before the
+ * first known item of a higher type. Sorted unknown items thus end up in increasing order too, and a decoder gives
+ * back the unknown items in the order they were given.
+ */
+function writeSorted(entries: readonly Entry[]): void {
+  const known = entries.filter((e) => e.unknown === undefined).sort((a, b) => a.type - b.type);
+  const unknown = entries.filter((e) => e.unknown !== undefined);
+  let u = 0;
+  for (const k of known) {
+    while (u < unknown.length && (unknown[u] as Entry).type < k.type) (unknown[u++] as Entry).write();
+    k.write();
+  }
+  while (u < unknown.length) (unknown[u++] as Entry).write();
 }
 
 function unknownEntries(w: ByteWriter, items: readonly UnknownItem[] | undefined, what: string): Entry[] {
@@ -181,6 +194,7 @@ function unknownEntries(w: ByteWriter, items: readonly UnknownItem[] | undefined
   return items.map((item, i) => ({
     type: typeof item?.itemType === 'number' ? item.itemType : -1,
     write: () => writeUnknownItem(w, item, `${what}[${i}]`),
+    unknown: true,
   }));
 }
 

@@ -10,7 +10,7 @@
  * decoder removes them.
  */
 export function isValidAeTitle(title: string): boolean {
-  if (title.length < 1 || title.length > 16) return false;
+  if (typeof title !== 'string' || title.length < 1 || title.length > 16) return false;
   let nonSpace = false;
   for (let i = 0; i < title.length; i++) {
     const c = title.charCodeAt(i);
@@ -26,7 +26,7 @@ export function isValidAeTitle(title: string): boolean {
  * Use it to check UIDs you are about to send; the codec itself enforces the more lenient {@link isLenientUid}.
  */
 export function isValidUid(uid: string): boolean {
-  if (uid.length < 1 || uid.length > 64) return false;
+  if (typeof uid !== 'string' || uid.length < 1 || uid.length > 64) return false;
   let componentStart = 0;
   for (let i = 0; i <= uid.length; i++) {
     const c = i < uid.length ? uid.charCodeAt(i) : 0x2e;
@@ -49,7 +49,7 @@ export function isValidUid(uid: string): boolean {
  * Implementation Class UIDs, are tolerated so that such peers can still associate.
  */
 export function isLenientUid(uid: string): boolean {
-  if (uid.length < 1 || uid.length > 64) return false;
+  if (typeof uid !== 'string' || uid.length < 1 || uid.length > 64) return false;
   for (let i = 0; i < uid.length; i++) {
     const c = uid.charCodeAt(i);
     if ((c < 0x30 || c > 0x39) && c !== 0x2e) return false;

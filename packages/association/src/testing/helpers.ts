@@ -47,7 +47,11 @@ export class RawPeer {
   readonly closed: Promise<void>;
   receivedBytes = 0;
 
-  constructor(socket: Socket) {
+  /**
+   * @param closeOnAbort close the connection on receiving an A-ABORT, as a conforming peer does (AA-3); `false`
+   * plays a peer that lingers, so the other side's ARTIM must close it.
+   */
+  constructor(socket: Socket, closeOnAbort = true) {
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
@@ -60,6 +64,7 @@ export class RawPeer {
       }
       for (const pdu of pdus) {
         this.received.push(pdu);
+        if (pdu.kind === 'A-ABORT' && closeOnAbort) socket.destroy();
         this.waiters = this.waiters.filter((w) => {
           if (!w.predicate(pdu)) return true;
           w.resolve(pdu);
@@ -71,10 +76,10 @@ export class RawPeer {
     this.closed = once(socket, 'close').then(() => undefined);
   }
 
-  static async connect(port: number): Promise<RawPeer> {
+  static async connect(port: number, closeOnAbort = true): Promise<RawPeer> {
     const socket = netConnect({ host: LOOPBACK, port });
     await once(socket, 'connect');
-    return new RawPeer(socket);
+    return new RawPeer(socket, closeOnAbort);
   }
 
   send(pdu: Pdu): void {

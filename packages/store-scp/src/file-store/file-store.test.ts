@@ -621,6 +621,16 @@ describe('durability protocol', () => {
     }
   }
 
+  it.each(['EDQUOT', 'EMFILE', 'ENFILE', 'ENOMEM'])('%s is Out of Resources (0xA700)', async (code) => {
+    let armed = false;
+    const { fs } = recordingFs((o) => (armed && o.op === 'createExclusive' ? code : undefined));
+    const store = await open({ fileSystem: fs });
+    armed = true;
+    const error = await expectStoreError(store.write(instance().request()), OutOfResourcesError, 0xa700);
+    expect(error).toMatchObject({ osCode: code, step: 'open', code: 'ERR_NETDICOM_STORE_OUT_OF_RESOURCES' });
+    expect(await listFiles(storageDir)).toEqual([]);
+  });
+
   it('a short write (partial writev) is completed by writing the rest', async () => {
     const fs = {
       ...nodeFileSystem,

@@ -3,7 +3,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startStorescp } from '@netdicom/test-peers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AssociationRejectedError, ConnectError, InvalidOptionError, InvalidStateError } from './errors.js';
+import {
+  AssociationRejectedError,
+  ConnectError,
+  InvalidOptionError,
+  InvalidStateError,
+  type StoreFileError,
+} from './errors.js';
 import { type FileErrorEvent, StoreScu, type StoreProgress, type TransferCompletedEvent } from './store-scu.js';
 import { buildPart10, CT_IMAGE_STORAGE } from './testing/dicom-builder.js';
 import { makeTempDir } from './testing/temp-dir.js';
@@ -62,7 +68,7 @@ describe('StoreScu.send without a reachable peer', () => {
       totalFiles: 3,
       warnings: [`${join(dir.path, 'notes.txt')}: skipped, not a DICOM file`],
     });
-    expect(errors.map((e) => [e.file.slice(dir.path.length + 1), e.error.reason]).sort()).toEqual([
+    expect(errors.map((e) => [e.file.slice(dir.path.length + 1), (e.error as StoreFileError).reason]).sort()).toEqual([
       ['notes.txt', 'not-dicom'],
       ['sub/no-uid.dcm', 'missing-sop-instance'],
       ['sub/truncated.dcm', 'truncated'],

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodePdu } from './decode.js';
 import { encodePdu } from './encode.js';
-import { PduError } from './errors.js';
+import { PduError, PduTooLargeError, TruncatedPduError } from './errors.js';
 import { createPduReader } from './reader.js';
 import * as arb from './testing/arbitraries.js';
 import { allStreams, splitPdus } from './testing/golden.js';
@@ -195,10 +195,10 @@ describe('robustness', () => {
         header[0] = type;
         new DataView(header.buffer).setUint32(2, length);
         expect(reader.push(header.subarray(0, 5))).toEqual([]);
-        expect(() => reader.push(concat(header.subarray(5), new Uint8Array(4096)))).toThrow(PduError);
+        expect(() => reader.push(concat(header.subarray(5), new Uint8Array(4096)))).toThrow(PduTooLargeError);
         expect(reader.bufferedBytes).toBe(0);
         // decodePdu does not allocate for what is not there either: it reports the truncation.
-        expect(() => decodePdu(header)).toThrow(PduError);
+        expect(() => decodePdu(header)).toThrow(TruncatedPduError);
       }
     }
   });

@@ -177,6 +177,7 @@ export class UlAssociation implements Association {
   private releasing: Promise<void> | undefined;
   private lastWriteOk = true;
   private pendingAutoRelease = false;
+  private connected = false;
   private connector: TransportConnector | undefined;
   private acceptor: AcceptorConfig | undefined;
 
@@ -536,11 +537,15 @@ export class UlAssociation implements Association {
           this.emit({ type: 'protocol-error', reason: primitive.reason, error });
           this.setOutcome('provider-aborted', error);
         } else {
+          const beforeAnswer = this.role === 'requestor' && this.responsePdu === undefined && this.connected;
+          const hint = this.connector?.isTls ? '' : ' (if it expects TLS, connect with the tls option)';
           this.setOutcome(
             'transport-closed',
             this.transportError ??
               new AssociationTransportError(
-                `The transport connection closed unexpectedly (association in ${this.ulState})`,
+                beforeAnswer
+                  ? `${this.connector?.describe ?? 'The peer'} closed the connection without answering the A-ASSOCIATE-RQ${hint}`
+                  : 'The transport connection closed unexpectedly',
               ),
           );
         }
@@ -649,6 +654,7 @@ export class UlAssociation implements Association {
     const ready = (): void => {
       this.clearTimer('connectTimer');
       if (this.ulState !== 'Sta4') return;
+      this.connected = true;
       this.updateRemote(socket);
       this.armTimer('responseTimer', this.config.timeouts.artim, () => {
         this.timeout('artim', this.config.timeouts.artim, 'No A-ASSOCIATE-AC or A-ASSOCIATE-RJ from the peer');
@@ -684,9 +690,12 @@ export class UlAssociation implements Association {
         )
           ? ' (the peer does not seem to speak TLS)'
           : '';
-        this.transportError = new AssociationTlsError(`TLS handshake with ${where} failed: ${error.message}${hint}`, {
-          cause: error,
-        });
+        this.transportError = new AssociationTlsError(
+          `TLS handshake with ${where} failed: ${error.message.trim()}${hint}`,
+          {
+            cause: error,
+          },
+        );
       } else {
         this.transportError = new AssociationTransportError(`Transport error with ${where}: ${error.message}`, {
           cause: error,

@@ -8,7 +8,7 @@ import { type AAssociateAc, type AAssociateRq, AbortReason, encodePdu, type PDat
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from './connect.js';
-import { AssociationProviderAbortError, AssociationTimeoutError, AssociationTlsError } from './errors.js';
+import { AssociationProviderAbortError, AssociationTimeoutError } from './errors.js';
 import { buildAssociateAc, buildAssociateRq } from './negotiation.js';
 import {
   IMPLICIT_VR_LITTLE_ENDIAN,

@@ -236,3 +236,46 @@ for (const r of rows) {
     `| ${r.variant} | ${r.concurrency} | ${r.filesPerSecond} | ${r.range} | ${r.mbPerSecond} | ${r.dirSyncs} | ${r.peakRssMb} |`,
   );
 }
+
+// One large object: memory must not grow with its size.
+{
+  const LARGE = Number(process.env.BENCH_LARGE_MB ?? 1024) * 1024 * 1024;
+  const dir = await mkdtemp(path.join(BASE, 'netdicom-bench-large-'));
+  const store = await openFileStore({ storageDir: dir, implementationClassUid: TEST_IMPLEMENTATION_CLASS_UID });
+  const uid = randomUid();
+  const head = buildDataset({ sopInstanceUid: uid, patientId: 'BENCH' });
+  const pixelHeader = new Uint8Array(12);
+  const view = new DataView(pixelHeader.buffer);
+  view.setUint16(0, 0x7fe0, true);
+  view.setUint16(2, 0x0010, true);
+  pixelHeader.set([0x4f, 0x42], 4); // OB
+  view.setUint32(8, LARGE, true);
+  async function* large(): AsyncGenerator<Uint8Array> {
+    yield head;
+    yield pixelHeader;
+    const block = new Uint8Array(CHUNK).fill(0x5a);
+    for (let sent = 0; sent < LARGE; sent += CHUNK) yield block.slice();
+  }
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
+  const started = process.hrtime.bigint();
+  const result = await store.write({
+    sopClassUid: CT_IMAGE_STORAGE,
+    sopInstanceUid: uid,
+    transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN,
+    dataset: large(),
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  clearInterval(sampler);
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+  console.log(
+    `\nlarge object: ${(result.bytes / 1024 ** 2).toFixed(0)} MiB in ${seconds.toFixed(2)} s ` +
+      `(${(result.bytes / 1e6 / seconds).toFixed(0)} MB/s, fsync on), RSS ${Math.round(before / 1e6)} MB before, ` +
+      `peak ${Math.round(peak / 1e6)} MB`,
+  );
+}

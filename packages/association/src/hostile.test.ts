@@ -351,3 +351,95 @@ describe('flow control', () => {
     await association.abort();
   });
 });
+
+describe('abort in every state a user can reach (PS3.8 Table 9-10, Evt15)', () => {
+  async function rawAcceptor() {
+    const raw = await startRawServer();
+    cleanups.push(raw.close);
+    return raw;
+  }
+  const acOf = (rq: AAssociateRq) =>
+    buildAssociateAc(
+      rq,
+      { accept: true, presentationContexts: [{ id: 1, result: 0, transferSyntax: IMPLICIT_VR_LITTLE_ENDIAN }] },
+      { maxPduLength: 16384 },
+    );
+
+  it('requestor in Sta4 (connecting): AA-2, no PDU, cancelled', async () => {
+    const raw = await rawAcceptor();
+    const controller = new AbortController();
+    const pending = connect(verificationOptions(raw.port, { signal: controller.signal }));
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_NETDICOM_ASSOCIATION_CANCELLED' });
+  });
+
+  it('requestor in Sta5 (awaiting the A-ASSOCIATE-AC): AA-1', async () => {
+    const raw = await rawAcceptor();
+    const controller = new AbortController();
+    const pending = connect(verificationOptions(raw.port, { signal: controller.signal }));
+    const peer = await raw.next();
+    await peer.next('A-ASSOCIATE-RQ');
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_NETDICOM_ASSOCIATION_CANCELLED' });
+    expect(await peer.next('A-ABORT')).toMatchObject({ source: 0, reason: 0 });
+  });
+
+  it('requestor in Sta6 and Sta7: AA-1, closed as aborted', async () => {
+    for (const releaseFirst of [false, true]) {
+      const raw = await rawAcceptor();
+      const pending = connect(verificationOptions(raw.port));
+      const peer = await raw.next();
+      peer.send(acOf(await peer.next('A-ASSOCIATE-RQ')));
+      const association = await pending;
+      if (releaseFirst) {
+        association.release().catch(() => undefined);
+        await peer.next('A-RELEASE-RQ');
+        expect(association.state).toBe('Sta7');
+      }
+      await association.abort();
+      expect(await peer.next('A-ABORT')).toMatchObject({ source: 0, reason: 0 });
+      expect((await association.closed).reason).toBe('aborted');
+    }
+  });
+
+  it('acceptor in Sta3 (deciding) and Sta2 (awaiting the request): server.close() aborts or drops them', async () => {
+    let decide: (() => void) | undefined;
+    const started = await startServer({
+      timeouts: { artim: 150 },
+      onAssociationRequest: () =>
+        new Promise((resolve) => {
+          decide = () => resolve({ accept: false, result: 1, source: 1, reason: 1 });
+        }),
+    });
+    const deciding = await RawPeer.connect(started.port, false);
+    const silent = await RawPeer.connect(started.port, false);
+    deciding.send(request);
+    await until(() => decide !== undefined);
+    await started.close();
+    expect(await deciding.next('A-ABORT')).toMatchObject({ source: 0, reason: 0 });
+    await silent.closed;
+    expect(silent.received).toEqual([]);
+    decide?.();
+  });
+
+  it('acceptor in Sta8 (peer asked to release, hook pending): AA-1', async () => {
+    const { peer, accepted } = await acceptorWithRawPeer();
+    const association = accepted[0]!;
+    association.onReleaseRequest = () => new Promise<void>(() => undefined);
+    peer.send({ kind: 'A-RELEASE-RQ' });
+    await until(() => association.state === 'Sta8');
+    await Promise.all([association.abort(), peer.next('A-ABORT')]);
+    expect((await association.closed).reason).toBe('aborted');
+  });
+
+  it('in Sta13 abort() just waits for the close; after Sta1 it resolves at once', async () => {
+    const { peer, accepted } = await acceptorWithRawPeer();
+    const association = accepted[0]!;
+    void association.abort();
+    expect(association.state).toBe('Sta13');
+    await association.abort();
+    await association.abort();
+    expect(association.state).toBe('Sta1');
+    peer.socket.destroy();
+  });
+});

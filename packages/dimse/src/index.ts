@@ -5,3 +5,5 @@
 export * from './commands.js';
 export * from './errors.js';
 export * from './status.js';
+export * from './header-reader.js';
+export * from './transfer-syntax.js';

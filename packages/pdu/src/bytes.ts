@@ -31,6 +31,10 @@ export function writeU32(b: Uint8Array, at: number, v: number): void {
  */
 export function latin1(b: Uint8Array, start: number, end: number): string {
   let s = '';
+  if (end - start <= 64) {
+    for (let i = start; i < end; i++) s += String.fromCharCode(b[i] as number);
+    return s;
+  }
   for (let i = start; i < end; i += 4096) {
     s += String.fromCharCode.apply(null, b.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
   }
@@ -56,6 +60,12 @@ export class ByteWriter {
 
   constructor(initial = 512) {
     this.buf = new Uint8Array(initial);
+  }
+
+  /** Forgets what was written, keeping the buffer for reuse. */
+  reset(): this {
+    this.pos = 0;
+    return this;
   }
 
   ensure(n: number): void {

@@ -385,6 +385,9 @@ function unknownItem(ctx: Ctx, type: number, itemStart: number, vs: number, ve: 
   return { itemType: type, data: ctx.buf.slice(vs, ve) };
 }
 
+/** Reused for the canonical encoding of each decoded item (decoding is synchronous and not re-entrant). */
+const scratch = new ByteWriter(4096);
+
 /** Sets `canonical`/`raw` on a decoded item when its received bytes differ from the encoder's output for it. */
 function keepRawIfNeeded<T extends { readonly preserved?: unknown }>(
   item: T,
@@ -393,7 +396,7 @@ function keepRawIfNeeded<T extends { readonly preserved?: unknown }>(
   from: number,
   to: number,
 ): T {
-  const w = new ByteWriter(to - from + 16);
+  const w = scratch.reset();
   write(w, item);
   if (w.pos === to - from) {
     let same = true;

@@ -165,37 +165,40 @@ function hex(n: number): string {
   return `${n.toString(16).toUpperCase().padStart(2, '0')}H`;
 }
 
-interface Entry {
-  readonly type: number;
-  readonly write: () => void;
-  readonly unknown?: true;
-}
-
 /**
- * Writes entries in increasing order of item type (PS3.8 9.3.1), known items sorted (stable: several items of one
- * type keep their order) and unknown items merged in without reordering them among themselves: each goes before the
- * first known item of a higher type. Sorted unknown items thus end up in increasing order too, and a decoder gives
- * back the unknown items in the order they were given.
+ * Writes the unknown items of a container in between its known items so that the result is in increasing order of
+ * item type (PS3.8 9.3.1) without reordering the unknown items among themselves: before each known item of type T,
+ * `before(T)` writes the pending unknown items of a lower type; `rest()` writes the others at the end. Known items
+ * are written in increasing type order by construction. Sorted unknown items thus end up in increasing order too,
+ * and a decoder gives back the unknown items in the order they were given.
  */
-function writeSorted(entries: readonly Entry[]): void {
-  const known = entries.filter((e) => e.unknown === undefined).sort((a, b) => a.type - b.type);
-  const unknown = entries.filter((e) => e.unknown !== undefined);
-  let u = 0;
-  for (const k of known) {
-    while (u < unknown.length && (unknown[u] as Entry).type < k.type) (unknown[u++] as Entry).write();
-    k.write();
-  }
-  while (u < unknown.length) (unknown[u++] as Entry).write();
+interface UnknownMerger {
+  before(type: number): void;
+  rest(): void;
 }
 
-function unknownEntries(w: ByteWriter, items: readonly UnknownItem[] | undefined, what: string): Entry[] {
-  if (items === undefined) return [];
+const noUnknown: UnknownMerger = { before() {}, rest() {} };
+
+function unknownMerger(w: ByteWriter, items: readonly UnknownItem[] | undefined, what: string): UnknownMerger {
+  if (items === undefined || (Array.isArray(items) && items.length === 0)) return noUnknown;
   if (!Array.isArray(items)) fail(`${what} must be an array`);
-  return items.map((item, i) => ({
-    type: typeof item?.itemType === 'number' ? item.itemType : -1,
-    write: () => writeUnknownItem(w, item, `${what}[${i}]`),
-    unknown: true,
-  }));
+  let next = 0;
+  return {
+    before(type) {
+      while (next < items.length) {
+        const item = items[next] as UnknownItem;
+        if (!(typeof item?.itemType === 'number' && item.itemType < type)) return;
+        writeUnknownItem(w, item, `${what}[${next}]`);
+        next++;
+      }
+    },
+    rest() {
+      while (next < items.length) {
+        writeUnknownItem(w, items[next] as UnknownItem, `${what}[${next}]`);
+        next++;
+      }
+    },
+  };
 }
 
 /** Presentation Context item of an A-ASSOCIATE-RQ, PS3.8 9.3.2.2. */
@@ -207,18 +210,14 @@ export function writePresentationContextRq(w: ByteWriter, pc: PresentationContex
   w.u8(r?.[2] ?? 0);
   w.u8(r?.[3] ?? 0);
   if (!Array.isArray(pc.transferSyntaxes)) fail(`${what}: transferSyntaxes must be an array`);
-  const entries: Entry[] = [
-    {
-      type: ItemType.AbstractSyntax,
-      write: () => writeUidItem(w, ItemType.AbstractSyntax, pc.abstractSyntax, `${what}: abstractSyntax`),
-    },
-    ...pc.transferSyntaxes.map((ts, i) => ({
-      type: ItemType.TransferSyntax,
-      write: () => writeUidItem(w, ItemType.TransferSyntax, ts, `${what}: transferSyntaxes[${i}]`),
-    })),
-    ...unknownEntries(w, pc.unknownSubItems, `${what}: unknownSubItems`),
-  ];
-  writeSorted(entries);
+  const unknown = unknownMerger(w, pc.unknownSubItems, `${what}: unknownSubItems`);
+  unknown.before(ItemType.AbstractSyntax);
+  writeUidItem(w, ItemType.AbstractSyntax, pc.abstractSyntax, `${what}: abstractSyntax`);
+  unknown.before(ItemType.TransferSyntax);
+  for (let i = 0; i < pc.transferSyntaxes.length; i++) {
+    writeUidItem(w, ItemType.TransferSyntax, pc.transferSyntaxes[i], `${what}: transferSyntaxes[${i}]`);
+  }
+  unknown.rest();
   endItem(w, start, what);
   substitute(w, start, pc.preserved);
 }
@@ -232,28 +231,22 @@ export function writePresentationContextAc(w: ByteWriter, pc: PresentationContex
   const result = checkInt(pc.result, 4, `${what}: result`);
   w.u8(result);
   w.u8(r?.[2] ?? 0);
-  const entries: Entry[] = unknownEntries(w, pc.unknownSubItems, `${what}: unknownSubItems`);
-  if (pc.transferSyntax !== undefined || result === 0) {
-    entries.push({
-      type: ItemType.TransferSyntax,
-      write: () => {
-        if (result === 0) {
-          writeUidItem(w, ItemType.TransferSyntax, pc.transferSyntax, `${what}: transferSyntax`);
-        } else {
-          // Not significant and not tested when the context is rejected (PS3.8 9.3.3.2): written as given.
-          const ts = pc.transferSyntax;
-          if (typeof ts !== 'string' || !isLatin1(ts) || ts.length > 0xffff) {
-            fail(`${what}: transferSyntax must be a string of 8-bit characters`);
-          }
-          w.u8(ItemType.TransferSyntax);
-          w.u8(0);
-          w.u16(ts.length);
-          w.latin1(ts);
-        }
-      },
-    });
+  const unknown = unknownMerger(w, pc.unknownSubItems, `${what}: unknownSubItems`);
+  unknown.before(ItemType.TransferSyntax);
+  if (result === 0) {
+    writeUidItem(w, ItemType.TransferSyntax, pc.transferSyntax, `${what}: transferSyntax`);
+  } else if (pc.transferSyntax !== undefined) {
+    // Not significant and not tested when the context is rejected (PS3.8 9.3.3.2): written as given.
+    const ts = pc.transferSyntax;
+    if (typeof ts !== 'string' || !isLatin1(ts) || ts.length > 0xffff) {
+      fail(`${what}: transferSyntax must be a string of 8-bit characters`);
+    }
+    w.u8(ItemType.TransferSyntax);
+    w.u8(0);
+    w.u16(ts.length);
+    w.latin1(ts);
   }
-  writeSorted(entries);
+  unknown.rest();
   endItem(w, start, what);
   substitute(w, start, pc.preserved);
 }
@@ -263,87 +256,83 @@ export function writeUserInformation(w: ByteWriter, ui: UserInformation, isRq: b
   if (typeof ui !== 'object' || ui === null) fail(`${what} must be an object`);
   const r = keptReserved(ui.preserved, 1);
   const start = beginItem(w, ItemType.UserInformation, r?.[0] ?? 0);
-  const entries: Entry[] = [];
-  const add = (type: number, write: () => void) => entries.push({ type, write });
+  const unknown = unknownMerger(w, ui.unknownSubItems, `${what}: unknownSubItems`);
 
   if (ui.maximumLength !== undefined) {
     const v = checkInt(ui.maximumLength, 0xffffffff, `${what}: maximumLength`);
-    add(ItemType.MaximumLength, () => {
-      w.u8(ItemType.MaximumLength);
-      w.u8(0);
-      w.u16(4);
-      w.u32(v);
-    });
+    unknown.before(ItemType.MaximumLength);
+    w.u8(ItemType.MaximumLength);
+    w.u8(0);
+    w.u16(4);
+    w.u32(v);
   }
   if (ui.implementationClassUid !== undefined) {
-    const uid = ui.implementationClassUid;
-    add(ItemType.ImplementationClassUid, () =>
-      writeUidItem(w, ItemType.ImplementationClassUid, uid, `${what}: implementationClassUid`),
-    );
+    unknown.before(ItemType.ImplementationClassUid);
+    writeUidItem(w, ItemType.ImplementationClassUid, ui.implementationClassUid, `${what}: implementationClassUid`);
   }
   if (ui.asynchronousOperationsWindow !== undefined) {
     const aw = ui.asynchronousOperationsWindow;
     const invoked = checkInt(aw?.maxOperationsInvoked, 0xffff, `${what}: maxOperationsInvoked`);
     const performed = checkInt(aw?.maxOperationsPerformed, 0xffff, `${what}: maxOperationsPerformed`);
-    add(ItemType.AsynchronousOperationsWindow, () => {
-      w.u8(ItemType.AsynchronousOperationsWindow);
-      w.u8(0);
-      w.u16(4);
-      w.u16(invoked);
-      w.u16(performed);
-    });
+    unknown.before(ItemType.AsynchronousOperationsWindow);
+    w.u8(ItemType.AsynchronousOperationsWindow);
+    w.u8(0);
+    w.u16(4);
+    w.u16(invoked);
+    w.u16(performed);
   }
-  for (const [i, rs] of arrayOf(ui.roleSelections, `${what}: roleSelections`).entries()) {
+  const roles = arrayOf(ui.roleSelections, `${what}: roleSelections`);
+  if (roles.length > 0) unknown.before(ItemType.ScpScuRoleSelection);
+  for (let i = 0; i < roles.length; i++) {
+    const rs = roles[i];
     const at = `${what}: roleSelections[${i}]`;
-    add(ItemType.ScpScuRoleSelection, () => {
-      const s = beginItem(w, ItemType.ScpScuRoleSelection);
-      writeLengthPrefixedUid(w, rs?.sopClassUid, `${at}: sopClassUid`);
-      w.u8(checkInt(rs.scuRole, 0xff, `${at}: scuRole`));
-      w.u8(checkInt(rs.scpRole, 0xff, `${at}: scpRole`));
-      endItem(w, s, at);
-    });
+    const s = beginItem(w, ItemType.ScpScuRoleSelection);
+    writeLengthPrefixedUid(w, rs?.sopClassUid, `${at}: sopClassUid`);
+    w.u8(checkInt(rs?.scuRole, 0xff, `${at}: scuRole`));
+    w.u8(checkInt(rs?.scpRole, 0xff, `${at}: scpRole`));
+    endItem(w, s, at);
   }
   if (ui.implementationVersionName !== undefined) {
     const name = ui.implementationVersionName;
     if (typeof name !== 'string' || !isLatin1(name)) {
       fail(`${what}: implementationVersionName must be a string of 8-bit characters`);
     }
-    add(ItemType.ImplementationVersionName, () => {
-      const s = beginItem(w, ItemType.ImplementationVersionName);
-      w.latin1(name);
-      endItem(w, s, `${what}: implementationVersionName`);
-    });
+    unknown.before(ItemType.ImplementationVersionName);
+    const s = beginItem(w, ItemType.ImplementationVersionName);
+    w.latin1(name);
+    endItem(w, s, `${what}: implementationVersionName`);
   }
-  for (const [i, en] of arrayOf(ui.sopClassExtendedNegotiations, `${what}: sopClassExtendedNegotiations`).entries()) {
+  const extended = arrayOf(ui.sopClassExtendedNegotiations, `${what}: sopClassExtendedNegotiations`);
+  if (extended.length > 0) unknown.before(ItemType.SopClassExtendedNegotiation);
+  for (let i = 0; i < extended.length; i++) {
+    const en = extended[i];
     const at = `${what}: sopClassExtendedNegotiations[${i}]`;
-    add(ItemType.SopClassExtendedNegotiation, () => {
-      const s = beginItem(w, ItemType.SopClassExtendedNegotiation);
-      writeLengthPrefixedUid(w, en?.sopClassUid, `${at}: sopClassUid`);
-      w.bytes(checkBytes(en.serviceClassApplicationInformation, `${at}: serviceClassApplicationInformation`));
-      endItem(w, s, at);
-    });
+    const s = beginItem(w, ItemType.SopClassExtendedNegotiation);
+    writeLengthPrefixedUid(w, en?.sopClassUid, `${at}: sopClassUid`);
+    w.bytes(checkBytes(en?.serviceClassApplicationInformation, `${at}: serviceClassApplicationInformation`));
+    endItem(w, s, at);
   }
   const common = arrayOf(ui.sopClassCommonExtendedNegotiations, `${what}: sopClassCommonExtendedNegotiations`);
   if (!isRq && common.length > 0) {
     fail(`${what}: SOP Class Common Extended Negotiation is only sent in an A-ASSOCIATE-RQ (PS3.7 D.3.3.6)`);
   }
-  for (const [i, cn] of common.entries()) {
+  if (common.length > 0) unknown.before(ItemType.SopClassCommonExtendedNegotiation);
+  for (let i = 0; i < common.length; i++) {
+    const cn = common[i];
     const at = `${what}: sopClassCommonExtendedNegotiations[${i}]`;
-    add(ItemType.SopClassCommonExtendedNegotiation, () => {
-      const s = beginItem(w, ItemType.SopClassCommonExtendedNegotiation);
-      writeLengthPrefixedUid(w, cn?.sopClassUid, `${at}: sopClassUid`);
-      writeLengthPrefixedUid(w, cn.serviceClassUid, `${at}: serviceClassUid`);
-      const related = arrayOf(cn.relatedGeneralSopClassUids, `${at}: relatedGeneralSopClassUids`);
-      const lengthAt = w.pos;
-      w.u16(0);
-      for (const [j, uid] of related.entries()) {
-        writeLengthPrefixedUid(w, uid, `${at}: relatedGeneralSopClassUids[${j}]`);
-      }
-      const relatedLength = w.pos - lengthAt - 2;
-      if (relatedLength > 0xffff) fail(`${at}: related general SOP classes exceed the 16-bit length field`);
-      w.patchU16(lengthAt, relatedLength);
-      endItem(w, s, at);
-    });
+    const s = beginItem(w, ItemType.SopClassCommonExtendedNegotiation);
+    writeLengthPrefixedUid(w, cn?.sopClassUid, `${at}: sopClassUid`);
+    writeLengthPrefixedUid(w, cn?.serviceClassUid, `${at}: serviceClassUid`);
+    const related = arrayOf(cn?.relatedGeneralSopClassUids, `${at}: relatedGeneralSopClassUids`);
+    const lengthAt = w.pos;
+    w.u16(0);
+    for (let j = 0; j < related.length; j++) {
+      writeLengthPrefixedUid(w, related[j], `${at}: relatedGeneralSopClassUids[${j}]`);
+    }
+    const relatedLength = w.pos - lengthAt - 2;
+    if (relatedLength > 0xffff) fail(`${at}: related general SOP classes exceed the 16-bit length field`);
+    w.patchU16(lengthAt, relatedLength);
+    endItem(w, s, at);
   }
   if (ui.userIdentity !== undefined) {
     if (!isRq) fail(`${what}: userIdentity (a request) is only sent in an A-ASSOCIATE-RQ; use userIdentityResponse`);
@@ -354,31 +343,28 @@ export function writeUserInformation(w: ByteWriter, ui: UserInformation, isRq: b
     const primary = checkBytes(id.primaryField, `${at}: primaryField`);
     const secondary = checkBytes(id.secondaryField, `${at}: secondaryField`);
     if (primary.length > 0xffff || secondary.length > 0xffff) fail(`${at}: a field exceeds its 16-bit length`);
-    add(ItemType.UserIdentityRq, () => {
-      const s = beginItem(w, ItemType.UserIdentityRq);
-      w.u8(type);
-      w.u8(id.positiveResponseRequested ? 1 : 0);
-      w.u16(primary.length);
-      w.bytes(primary);
-      w.u16(secondary.length);
-      w.bytes(secondary);
-      endItem(w, s, at);
-    });
+    unknown.before(ItemType.UserIdentityRq);
+    const s = beginItem(w, ItemType.UserIdentityRq);
+    w.u8(type);
+    w.u8(id.positiveResponseRequested ? 1 : 0);
+    w.u16(primary.length);
+    w.bytes(primary);
+    w.u16(secondary.length);
+    w.bytes(secondary);
+    endItem(w, s, at);
   }
   if (ui.userIdentityResponse !== undefined) {
     if (isRq) fail(`${what}: userIdentityResponse is only sent in an A-ASSOCIATE-AC; use userIdentity`);
     const at = `${what}: userIdentityResponse`;
     const response = checkBytes(ui.userIdentityResponse?.serverResponse, `${at}: serverResponse`);
     if (response.length > 0xffff) fail(`${at}: serverResponse exceeds its 16-bit length`);
-    add(ItemType.UserIdentityAc, () => {
-      const s = beginItem(w, ItemType.UserIdentityAc);
-      w.u16(response.length);
-      w.bytes(response);
-      endItem(w, s, at);
-    });
+    unknown.before(ItemType.UserIdentityAc);
+    const s = beginItem(w, ItemType.UserIdentityAc);
+    w.u16(response.length);
+    w.bytes(response);
+    endItem(w, s, at);
   }
-  entries.push(...unknownEntries(w, ui.unknownSubItems, `${what}: unknownSubItems`));
-  writeSorted(entries);
+  unknown.rest();
   endItem(w, start, what);
   substitute(w, start, ui.preserved);
 }
@@ -419,35 +405,20 @@ function encodeAssociate(pdu: AAssociateRq | AAssociateAc): Uint8Array {
   if (r) w.bytes(r.subarray(3, 35));
   else w.fill(0, 32);
 
-  if (!Array.isArray(pdu.presentationContexts)) fail(`${kind}: presentationContexts must be an array`);
-  const entries: Entry[] = [
-    {
-      type: ItemType.ApplicationContext,
-      write: () =>
-        writeUidItem(w, ItemType.ApplicationContext, pdu.applicationContextName, `${kind}: applicationContextName`),
-    },
-  ];
-  if (isRq) {
-    for (const [i, pc] of (pdu as AAssociateRq).presentationContexts.entries()) {
-      entries.push({
-        type: ItemType.PresentationContextRq,
-        write: () => writePresentationContextRq(w, pc, `${kind}: presentationContexts[${i}]`),
-      });
-    }
-  } else {
-    for (const [i, pc] of (pdu as AAssociateAc).presentationContexts.entries()) {
-      entries.push({
-        type: ItemType.PresentationContextAc,
-        write: () => writePresentationContextAc(w, pc, `${kind}: presentationContexts[${i}]`),
-      });
-    }
+  const contexts = pdu.presentationContexts;
+  if (!Array.isArray(contexts)) fail(`${kind}: presentationContexts must be an array`);
+  const unknown = unknownMerger(w, pdu.unknownItems, `${kind}: unknownItems`);
+  unknown.before(ItemType.ApplicationContext);
+  writeUidItem(w, ItemType.ApplicationContext, pdu.applicationContextName, `${kind}: applicationContextName`);
+  unknown.before(isRq ? ItemType.PresentationContextRq : ItemType.PresentationContextAc);
+  for (let i = 0; i < contexts.length; i++) {
+    if (isRq)
+      writePresentationContextRq(w, contexts[i] as PresentationContextRq, `${kind}: presentationContexts[${i}]`);
+    else writePresentationContextAc(w, contexts[i] as PresentationContextAc, `${kind}: presentationContexts[${i}]`);
   }
-  entries.push({
-    type: ItemType.UserInformation,
-    write: () => writeUserInformation(w, pdu.userInformation, isRq, `${kind}: userInformation`),
-  });
-  entries.push(...unknownEntries(w, pdu.unknownItems, `${kind}: unknownItems`));
-  writeSorted(entries);
+  unknown.before(ItemType.UserInformation);
+  writeUserInformation(w, pdu.userInformation, isRq, `${kind}: userInformation`);
+  unknown.rest();
   w.patchU32(2, w.pos - pduHeaderLength);
 
   const kept = keptRaw(pdu.preserved);

@@ -5,7 +5,7 @@
 
 import type { Association } from '@netdicom/association';
 import * as dimse from '@netdicom/dimse';
-import { StoreScuError } from './errors.js';
+import { createFallbackClient } from './fallback-dimse.js';
 
 /** A dataset as `@netdicom/dimse` accepts it: bytes, a stream of bytes, a file range, or a dcmjs dataset. */
 export type DimseDataset =
@@ -36,14 +36,14 @@ export interface DimseClient {
   store(request: DimseStoreRequest): Promise<DimseResponse>;
 }
 
-/** Creates the `@netdicom/dimse` client of an association. */
+/** Whether `@netdicom/dimse` provides `createDimseClient` (otherwise the local fallback client is used). */
+export function hasDimseClient(): boolean {
+  return typeof (dimse as Record<string, unknown>)['createDimseClient'] === 'function';
+}
+
+/** Creates the `@netdicom/dimse` client of an association, or the minimal local one while dimse has none. */
 export function createClient(association: Association): DimseClient {
   const factory = (dimse as Record<string, unknown>)['createDimseClient'];
-  if (typeof factory !== 'function') {
-    throw new StoreScuError(
-      'ERR_NETDICOM_STORE_SCU_DIMSE_UNAVAILABLE',
-      '@netdicom/dimse does not provide createDimseClient in this build',
-    );
-  }
+  if (typeof factory !== 'function') return createFallbackClient(association);
   return (factory as (association: Association) => DimseClient)(association);
 }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inspectFile, type PlannedFile, planAssociations, planFiles } from './plan.js';
@@ -71,13 +71,20 @@ describe('inspectFile', () => {
   });
 
   it('never reads the pixel data while planning', async () => {
-    // A file whose pixel data is a hole far past the header: planning reads only the first chunk.
+    // 1 GiB of Pixel Data as a sparse hole past the header: planning jumps over it (and finds the file complete).
     const head = buildPart10({ sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: '1.2', elements: [] });
     const pixelHeader = Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x57, 0, 0, 0, 0, 0, 0x40]); // OW, 1 GiB
     const path = join(dir.path, 'big');
     await writeFile(path, Buffer.concat([head, pixelHeader]));
+    await truncate(path, head.length + pixelHeader.length + 2 ** 30);
     const planned = await inspectFile({ file: path, source: { kind: 'path', path } });
-    expect(planned.sopInstanceUid).toBe('1.2');
+    expect(planned).toMatchObject({ sopInstanceUid: '1.2', size: head.length + 12 + 2 ** 30 });
+    // Cut short by one byte, the same file is reported truncated, still without reading the hole.
+    await truncate(path, head.length + pixelHeader.length + 2 ** 30 - 2);
+    await expect(inspectFile({ file: path, source: { kind: 'path', path } })).rejects.toMatchObject({
+      reason: 'truncated',
+      message: expect.stringMatching(/\(7FE0,0010\) declares 1073741824 bytes but the file ends 2 bytes short/),
+    });
   });
 
   it('turns bad files into typed per-file errors', async () => {

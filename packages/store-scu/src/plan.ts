@@ -7,6 +7,7 @@
 
 import { ByteReader } from './byte-reader.js';
 import { DatasetParseError, StoreFileError } from './errors.js';
+import { verifyBufferExtent, verifyFileExtent } from './extent.js';
 import {
   encodingOf,
   MEDIA_STORAGE_DIRECTORY_SOP_CLASS,
@@ -122,6 +123,13 @@ export async function inspectFile(queued: QueuedFile): Promise<PlannedFile> {
     }
     if (sopClassUid === MEDIA_STORAGE_DIRECTORY_SOP_CLASS) {
       throw new StoreFileError('dicomdir', file, `${file} is a DICOMDIR (Media Storage Directory), not an instance`);
+    }
+    await reader.close();
+    reader = undefined;
+    // Headers only, values jumped over: a file cut after its header is caught here, before any association.
+    if (!ts.deflated) {
+      if (source.kind === 'path') await verifyFileExtent(source.path, datasetOffset, encodingOf(ts));
+      else await verifyBufferExtent(source.bytes, datasetOffset, encodingOf(ts));
     }
     return {
       file,

@@ -82,6 +82,17 @@ function rank(ts: string): number {
 /** Bytes of the file's dataset (after the meta) as stored, or transcoded to `transferSyntax`. */
 export function datasetFor(file: PlannedFile, transferSyntax: string, policy: DecompressionPolicy): DimseDataset {
   if (transferSyntax === file.transferSyntaxUid) {
+    // An odd-length dataset (a deflated stream, PS3.5 A.5) is padded with one NUL byte.
+    if ((file.size - file.datasetOffset) % 2 === 1) {
+      const raw =
+        file.source.kind === 'path'
+          ? readFileRange(file.source.path, file.datasetOffset)
+          : bufferChunks(file.source.bytes.subarray(file.datasetOffset));
+      return (async function* () {
+        yield* raw;
+        yield new Uint8Array(1);
+      })();
+    }
     return file.source.kind === 'path'
       ? { path: file.source.path, offset: file.datasetOffset }
       : file.source.bytes.subarray(file.datasetOffset);

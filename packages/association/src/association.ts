@@ -705,6 +705,11 @@ export class UlAssociation implements Association {
     socket.on('close', () => {
       if (!this.finalized) this.dispatch({ event: 'Evt17' });
     });
+    // The peer closed its side (TCP FIN). A net.Socket ends ours by itself (allowHalfOpen false); a generic Duplex
+    // may not, so end it: the stream then closes (Evt17) once our pending writes are flushed.
+    socket.on('end', () => {
+      if (socket.writable && (socket as Duplex & { allowHalfOpen?: boolean }).allowHalfOpen !== false) socket.end();
+    });
     if (this.role === 'acceptor' || !(net.connecting ?? false)) this.armIdleTimer();
     else socket.once('connect', () => this.armIdleTimer());
   }
@@ -849,6 +854,8 @@ export class UlAssociation implements Association {
       return;
     }
     const parts = encodePduParts(pdu);
+    // Published before the write: on an in-memory transport the peer may answer within the write call.
+    if (pduSentChannel.hasSubscribers) pduSentChannel.publish({ association: this, pdu });
     let ok = true;
     socket.cork();
     for (const part of parts) ok = socket.write(part);
@@ -865,7 +872,6 @@ export class UlAssociation implements Association {
       });
     }
     if (pdu.kind === 'A-ABORT') this.emit({ type: 'abort-sent', source: pdu.source, reason: pdu.reason });
-    if (pduSentChannel.hasSubscribers) pduSentChannel.publish({ association: this, pdu });
   }
 
   private onDrain(): void {

@@ -22,7 +22,7 @@ export interface StateMessage {
   readonly action: UlActionName | undefined;
 }
 
-/** Published after each PDU is written to the transport. */
+/** Published for each PDU as it is handed to the transport (just before the write, so causal order holds). */
 export const pduSentChannel = channel('netdicom:pdu:sent');
 /** Published for each complete PDU read from the transport, before the state machine handles it. */
 export const pduReceivedChannel = channel('netdicom:pdu:received');

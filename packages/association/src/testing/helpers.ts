@@ -4,6 +4,7 @@
  */
 import { once } from 'node:events';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { createPduReader, encodePdu, type Pdu } from '@netdicom/pdu';
 import { type AssociationServer, type AssociationServerOptions, createAssociationServer } from '../server.js';
 import type { ConnectOptions } from '../types.js';
@@ -150,4 +151,49 @@ export function collect<T>(observable: { subscribe(observer: (value: T) => void)
   const values: T[] = [];
   observable.subscribe((value: T) => values.push(value));
   return values;
+}
+
+/**
+ * Two connected in-memory Duplex streams (what one side writes, the other reads), with backpressure: a write is
+ * acknowledged only when the other side has room. Destroying one end closes the other, like a TCP connection.
+ */
+export function duplexPair(): [Duplex, Duplex] {
+  const a = new PipeEnd();
+  const b = new PipeEnd();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+class PipeEnd extends Duplex {
+  peer!: PipeEnd;
+  private blocked: ((error?: Error | null) => void) | undefined;
+
+  override _read(): void {
+    const resume = this.peer.blocked;
+    this.peer.blocked = undefined;
+    resume?.();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.peer.destroyed) {
+      callback(new Error('the other end is closed'));
+      return;
+    }
+    if (this.peer.push(chunk)) callback();
+    else this.blocked = callback;
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (!this.peer.destroyed) this.peer.push(null);
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const blocked = this.blocked;
+    this.blocked = undefined;
+    blocked?.(new Error('closed'));
+    if (!this.peer.destroyed) this.peer.destroy();
+    callback(error);
+  }
 }

@@ -7,3 +7,4 @@ export * from './errors.js';
 export * from './status.js';
 export * from './header-reader.js';
 export * from './transfer-syntax.js';
+export * from './dataset.js';

@@ -105,7 +105,8 @@ export function sopIdentifiersOf(dataset: DcmjsDataset | DcmjsDicomDict): {
     return { sopClassUid: first('00080016'), sopInstanceUid: first('00080018') };
   }
   const text = (v: unknown) => (typeof v === 'string' ? v.replace(/[\0 ]+$/, '') : undefined);
-  return { sopClassUid: text(dataset['SOPClassUID']), sopInstanceUid: text(dataset['SOPInstanceUID']) };
+  const natural = dataset as DcmjsDataset;
+  return { sopClassUid: text(natural['SOPClassUID']), sopInstanceUid: text(natural['SOPInstanceUID']) };
 }
 
 /** Transfer syntaxes {@link datasetToBytes} writes (PS3.5 A.1, A.2, A.3 retired, A.5). */

@@ -285,3 +285,27 @@ describe('lossy decompression (policy lossy), compared with DCMTK / GDCM within 
     });
   }
 });
+
+describe('group lengths', () => {
+  it('drops group length elements when header sizes change, keeps them otherwise', async () => {
+    const elements = [
+      { tag: 0x00080000, vr: 'UL', value: [26] },
+      { tag: 0x00080016, vr: 'UI', value: CT_IMAGE_STORAGE },
+    ];
+    const implicit = encodeDataset(elements, IMPLICIT_LE);
+    const explicit = await collect(
+      transcodeDataset(bufferChunks(implicit), {
+        from: TransferSyntax.ImplicitVRLittleEndian,
+        to: TransferSyntax.ExplicitVRLittleEndian,
+      }),
+    );
+    expect(Buffer.compare(explicit, encodeDataset(elements.slice(1), EXPLICIT_LE))).toBe(0);
+    const bigEndian = await collect(
+      transcodeDataset(bufferChunks(encodeDataset(elements, EXPLICIT_LE)), {
+        from: TransferSyntax.ExplicitVRLittleEndian,
+        to: TransferSyntax.ExplicitVRBigEndian,
+      }),
+    );
+    expect([...bigEndian.subarray(0, 12)]).toEqual([0, 8, 0, 0, 0x55, 0x4c, 0, 4, 0, 0, 0, 26]);
+  });
+});

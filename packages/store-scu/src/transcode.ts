@@ -155,6 +155,11 @@ class Converter {
       if (tag === ITEM || tag === SEQUENCE_DELIMITATION) {
         throw new DatasetParseError('malformed', `Unexpected ${formatTag(tag)} among the elements of a dataset`);
       }
+      if ((tag & 0xffff) === 0 && src.explicitVr !== dst.explicitVr && length !== UNDEFINED_LENGTH) {
+        // Group lengths (retired in datasets, PS3.5 7.2) would be wrong once headers change size: dropped.
+        await reader.skip(length);
+        continue;
+      }
       let vr = header.vr ?? dictionaryVr(tag);
       if (src.explicitVr && vr === 'UN' && length === UNDEFINED_LENGTH) {
         // UN of undefined length holds Implicit VR Little Endian items (PS3.5 6.2.2): kept as such.

@@ -210,6 +210,15 @@ describe('association over loopback, our requestor with our acceptor', () => {
     ).rejects.toMatchObject({ result: 1, source: 1, reason: 3, message: /calling-AE-title-not-recognized/ });
   });
 
+  it('a throwing onAssociationRequest rejects the request (transient, service-user, no reason) without a crash', async () => {
+    const { port } = await serverWithAssociations({
+      onAssociationRequest: () => {
+        throw new Error('database down');
+      },
+    });
+    await expect(connect(verificationOptions(port))).rejects.toMatchObject({ result: 2, source: 1, reason: 1 });
+  });
+
   it('beyond maxAssociations: rejected-transient, service-provider (presentation), local-limit-exceeded', async () => {
     const { port } = await serverWithAssociations({ maxAssociations: 1 });
     const first = await connect(verificationOptions(port));

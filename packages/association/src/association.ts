@@ -26,7 +26,7 @@ import { pduReceivedChannel, pduSentChannel, stateChannel } from './diagnostics.
 import {
   AssociationAbortedError,
   AssociationClosedError,
-  type AssociationError,
+  AssociationError,
   AssociationOptionsError,
   AssociationProviderAbortError,
   AssociationRejectedError,
@@ -469,7 +469,7 @@ export class UlAssociation implements Association {
   private onPrimitive(primitive: UlPrimitive): void {
     switch (primitive.kind) {
       case 'A-ASSOCIATE-indication':
-        void this.decideOnRequest(primitive.request);
+        this.decideOnRequest(primitive.request).catch((error: unknown) => this.failInternal(error));
         return;
       case 'A-ASSOCIATE-confirmation-accept': {
         this.clearTimer('responseTimer');
@@ -512,7 +512,8 @@ export class UlAssociation implements Association {
               .catch(() => undefined)
               .then(() => {
                 if (this.ulState === 'Sta8') this.respondToRelease();
-              });
+              })
+              .catch((error: unknown) => this.failInternal(error));
           }
         }
         return;
@@ -674,7 +675,13 @@ export class UlAssociation implements Association {
     socket.on('connect', () => {
       tcpConnected = true;
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+      } catch (error) {
+        this.failInternal(error);
+      }
+    });
     socket.on('drain', () => this.onDrain());
     socket.on('error', (error: Error & { code?: string }) => {
       if (this.transportError) return;
@@ -953,6 +960,23 @@ export class UlAssociation implements Association {
 
   // ---------------------------------------------------------------------------------------------------------------
   // Endings
+
+  /**
+   * Last line of defence: an exception escaped while handling the transport (a bug here, or a throwing subscriber).
+   * The association cannot be trusted any more: record it and drop the connection rather than crash the process.
+   */
+  private failInternal(error: unknown): void {
+    this.setOutcome(
+      'error',
+      new AssociationError(
+        `Internal error while handling the association: ${error instanceof Error ? error.message : String(error)}`,
+        'ERR_NETDICOM_ASSOCIATION',
+        { cause: error },
+      ),
+    );
+    if (this.socket && !this.socket.destroyed) this.socket.destroy();
+    else this.finalize();
+  }
 
   private setOutcome(reason: AssociationClosed['reason'], error?: AssociationError): void {
     if (this.outcome) return;

@@ -239,6 +239,7 @@ describe('association over loopback, our requestor with our acceptor', () => {
         abstractSyntaxes: [VERIFICATION, CT_IMAGE_STORAGE],
         transferSyntaxes: [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN],
         asynchronousOperationsWindow: { maxOperationsInvoked: 4, maxOperationsPerformed: 1 },
+        sopClassExtendedNegotiation: (item) => item.serviceClassApplicationInformation.subarray(0, 1),
         verifyUserIdentity: (identity) =>
           identity?.type === 'saml' ? { serverResponse: new Uint8Array([1, 2]) } : false,
       }),
@@ -256,6 +257,16 @@ describe('association over loopback, our requestor with our acceptor', () => {
         asynchronousOperationsWindow: { maxOperationsInvoked: 16, maxOperationsPerformed: 16 },
         userIdentity: { type: 'saml', assertion: '<Assertion/>', positiveResponseRequested: true },
         maxPduLength: 16384,
+        sopClassExtendedNegotiations: [
+          { sopClassUid: CT_IMAGE_STORAGE, serviceClassApplicationInformation: new Uint8Array([1, 0, 1]) },
+        ],
+        sopClassCommonExtendedNegotiations: [
+          {
+            sopClassUid: CT_IMAGE_STORAGE,
+            serviceClassUid: '1.2.840.10008.4.2',
+            relatedGeneralSopClassUids: ['1.2.840.10008.5.1.4.1.1.2.1'],
+          },
+        ],
       }),
     );
     const server = await nextAssociation();
@@ -276,6 +287,17 @@ describe('association over loopback, our requestor with our acceptor', () => {
     });
     expect(Array.from(client.negotiated.userIdentityResponse ?? [])).toEqual([1, 2]);
     expect(server.negotiated.maxPduLengthToSend).toBe(16384);
+    expect(server.request.userInformation.sopClassCommonExtendedNegotiations).toEqual([
+      {
+        sopClassUid: CT_IMAGE_STORAGE,
+        serviceClassUid: '1.2.840.10008.4.2',
+        relatedGeneralSopClassUids: ['1.2.840.10008.5.1.4.1.1.2.1'],
+      },
+    ]);
+    const answered = client.response.userInformation.sopClassExtendedNegotiations ?? [];
+    expect(answered.map((e) => [e.sopClassUid, Array.from(e.serviceClassApplicationInformation)])).toEqual([
+      [CT_IMAGE_STORAGE, [1]],
+    ]);
     expect(server.negotiated.presentationContexts).toEqual(client.negotiated.presentationContexts);
     expect(server.negotiated.asynchronousOperationsWindow).toEqual(client.negotiated.asynchronousOperationsWindow);
     expect(server.negotiated.maxPduLengthReceived).toBe(client.negotiated.maxPduLengthToSend);

@@ -127,3 +127,8 @@ export class ByteWriter {
     return this.buf.slice(0, this.pos);
   }
 }
+
+/** A TypeError with Node's `ERR_INVALID_ARG_TYPE` code, for arguments of the wrong type (a caller's bug). */
+export function argumentError(message: string): TypeError & { code: string } {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' });
+}

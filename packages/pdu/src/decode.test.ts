@@ -100,6 +100,12 @@ describe('PDU header', () => {
     expectRejected(cat([4, 0], u32(0xffffffff), pdv(1, 3, [1, 2])), TruncatedPduError);
   });
 
+  it('refuses an argument that is not bytes with a TypeError', () => {
+    const error = thrown(() => decodePdu('0100' as unknown as Uint8Array));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.code).toBe('ERR_INVALID_ARG_TYPE');
+  });
+
   it('refuses bytes after the announced end', () => {
     const error = expectRejected(cat(releaseRq(), [0]), InvalidPduParameterValueError, 10);
     expect(error.message).toMatch(/PDU-length is 4 but 5 bytes/);

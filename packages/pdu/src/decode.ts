@@ -6,7 +6,7 @@
  * every length is checked against its container, values the standard tests on receipt are validated, reserved
  * fields and values the standard declares "not tested" are kept but never checked, and unknown items are kept.
  */
-import { ByteWriter, latin1, readU16, readU32 } from './bytes.js';
+import { ByteWriter, argumentError, latin1, readU16, readU32 } from './bytes.js';
 import {
   encodeAssociateCanonical,
   isKnownItemType,
@@ -152,7 +152,7 @@ export function checkPduHeader(pduType: number, length: number, limits: PduLengt
  * `abortReason` is the A-ABORT reason to send (PS3.8 Table 9-26).
  */
 export function decodePdu(bytes: Uint8Array, options?: DecodeOptions): Pdu {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError('decodePdu expects a Uint8Array');
+  if (!(bytes instanceof Uint8Array)) throw argumentError('decodePdu expects a Uint8Array');
   if (bytes.length >= 1) checkPduType(bytes[0] as number);
   if (bytes.length < pduHeaderLength) {
     throw new TruncatedPduError(`a PDU header has 6 bytes, got ${bytes.length}`, {

@@ -532,8 +532,8 @@ export function encodePdu(pdu: Pdu): Uint8Array {
 }
 
 /**
- * Encodes a PDU as a list of buffers to be written in order with one `writev` (or between `socket.cork()` and
- * `uncork()`). For a P-DATA-TF the list alternates small header buffers (the PDU header with the first PDV item
+ * Encodes a PDU (PS3.8 9.3) as a list of buffers to be written in order with one `writev` (or between `socket.cork()`
+ * and `uncork()`). For a P-DATA-TF (PS3.8 9.3.5) the list alternates small header buffers (the PDU header with the first PDV item
  * header, then each further PDV item header) with the PDVs' `data` themselves, which are not copied: do not modify
  * them until the write completes. Empty fragments are left out. Other PDUs come back as a single buffer.
  */

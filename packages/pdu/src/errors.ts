@@ -52,8 +52,9 @@ export class UnrecognizedPduParameterError extends PduError {
 /**
  * A known item or sub-item where the standard does not allow it (for example a Presentation Context item of an
  * A-ASSOCIATE-AC inside an A-ASSOCIATE-RQ, a User Identity response in a request) or more instances than the standard
- * allows (a second Application Context, User Information, Maximum Length... item). A-ABORT reason 5,
- * unexpected-PDU-parameter.
+ * allows (a second Application Context, User Information, Maximum Length... item; PS3.8 9.3.1: "Several instances
+ * of the same item shall be acceptable or shall not as specified by each item"). A-ABORT reason 5,
+ * unexpected-PDU-parameter (PS3.8 Table 9-26).
  */
 export class UnexpectedPduParameterError extends PduError {
   readonly code = 'ERR_NETDICOM_PDU_UNEXPECTED_PARAMETER';
@@ -62,8 +63,8 @@ export class UnexpectedPduParameterError extends PduError {
 
 /**
  * A field whose value the standard constrains is out of bounds: a length that does not fit its container, an even or
- * zero presentation-context-ID, a PDV shorter than 2 bytes, an invalid AE title or UID, a missing mandatory item.
- * A-ABORT reason 6, invalid-PDU-parameter-value.
+ * zero presentation-context-ID, a PDV shorter than 2 bytes, an invalid AE title or UID, a missing mandatory item
+ * (PS3.8 9.3.2-9.3.8). A-ABORT reason 6, invalid-PDU-parameter-value (PS3.8 Table 9-26).
  */
 export class InvalidPduParameterValueError extends PduError {
   readonly code = 'ERR_NETDICOM_PDU_INVALID_PARAMETER_VALUE';
@@ -92,8 +93,8 @@ export class PduTooLargeError extends PduError {
 }
 
 /**
- * Fewer bytes than the PDU header announces: `decodePdu` given an incomplete PDU, or a reader ended in the middle of
- * a PDU. A-ABORT reason 6, invalid-PDU-parameter-value.
+ * Fewer bytes than the PDU-length of the header announces (PS3.8 9.3.1): `decodePdu` given an incomplete PDU, or a
+ * reader ended in the middle of a PDU. A-ABORT reason 6, invalid-PDU-parameter-value (PS3.8 Table 9-26).
  */
 export class TruncatedPduError extends PduError {
   readonly code = 'ERR_NETDICOM_PDU_TRUNCATED';
@@ -102,16 +103,19 @@ export class TruncatedPduError extends PduError {
 
 /**
  * The encoder was given a value it cannot or must not put on the wire (an even presentation context ID, an AE title
- * of 17 characters, a UID with letters, an item longer than its 16-bit length field...). This is a programming error
- * of the caller, not a peer's fault; should it ever reach a state machine, the A-ABORT reason is 0,
- * reason-not-specified.
+ * of 17 characters, a UID with letters, an item longer than its 16-bit length field; the constraints of PS3.8 9.3 and
+ * PS3.7 D.3.3). This is a programming error of the caller, not a peer's fault; should it ever reach a state machine,
+ * the A-ABORT reason is 0, reason-not-specified (PS3.8 Table 9-26).
  */
 export class InvalidPduFieldError extends PduError {
   readonly code = 'ERR_NETDICOM_PDU_INVALID_FIELD';
   readonly abortReason = AbortReason.NotSpecified;
 }
 
-/** Options given to `createPduReader` are out of range. A programming error; A-ABORT reason 0 if ever needed. */
+/**
+ * Options given to `createPduReader` are out of range (for example a Maximum Length Received outside the 32-bit range
+ * of PS3.8 D.1). A programming error; A-ABORT reason 0 (PS3.8 Table 9-26) if ever needed.
+ */
 export class InvalidPduReaderOptionsError extends PduError {
   readonly code = 'ERR_NETDICOM_PDU_INVALID_OPTIONS';
   readonly abortReason = AbortReason.NotSpecified;

@@ -210,7 +210,7 @@ describe('errors and end of stream', () => {
     }
     const ended = createPduReader({ maxPduLength: 65536 });
     ended.end();
-    expect(() => ended.push(releaseRq())).toThrow(TypeError);
+    expect(thrown(() => ended.push(releaseRq()))).toMatchObject({ code: 'ERR_STREAM_WRITE_AFTER_END' });
   });
 
   it.each([0, -1, 1.5, 2 ** 32, Number.NaN, '16384'])('refuses maxPduLength %j', (value) => {
@@ -223,6 +223,8 @@ describe('errors and end of stream', () => {
     expect(thrown(() => createPduReader({ maxPduLength: 1, maxAssociatePduLength: 0 }))).toBeInstanceOf(
       InvalidPduReaderOptionsError,
     );
-    expect(() => createPduReader({ maxPduLength: 1 }).push('abc' as unknown as Uint8Array)).toThrow(TypeError);
+    const error = thrown(() => createPduReader({ maxPduLength: 1 }).push('abc' as unknown as Uint8Array));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.code).toBe('ERR_INVALID_ARG_TYPE');
   });
 });

@@ -7,8 +7,12 @@ import { type DecodeOptions, checkPduHeader, decodePduAt } from './decode.js';
 import { pduHeaderLength } from './encode.js';
 import { InvalidPduReaderOptionsError, type PduError, TruncatedPduError } from './errors.js';
 import type { Pdu } from './types.js';
+import { argumentError } from './bytes.js';
 
-/** Default bound of an A-ASSOCIATE-RQ/AC PDU-length: 1 MiB. */
+/**
+ * Default bound of the PDU-length of an A-ASSOCIATE-RQ/AC (PS3.8 9.3.2, 9.3.3), which the Maximum Length Received of
+ * PS3.8 D.1 does not cover: 1 MiB.
+ */
 export const defaultMaxAssociatePduLength = 1024 * 1024;
 
 /** Options of {@link createPduReader}. */
@@ -27,7 +31,7 @@ export interface PduReaderOptions extends DecodeOptions {
   readonly maxAssociatePduLength?: number;
 }
 
-/** Incremental PDU reader; see {@link createPduReader}. */
+/** Incremental PDU reader over the byte stream of one TCP connection (PS3.8 9.1, 9.3); see {@link createPduReader}. */
 export interface PduReader {
   /**
    * Consumes the next chunk of the stream and returns the PDUs it completed, in order (often none, possibly many).
@@ -174,8 +178,9 @@ export function createPduReader(options: PduReaderOptions): PduReader {
   return {
     push(chunk: Uint8Array): Pdu[] {
       if (failure !== undefined) throw failure;
-      if (ended) throw new TypeError('PduReader.push called after end()');
-      if (!(chunk instanceof Uint8Array)) throw new TypeError('PduReader.push expects a Uint8Array');
+      if (ended)
+        throw Object.assign(new Error('PduReader.push called after end()'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+      if (!(chunk instanceof Uint8Array)) throw argumentError('PduReader.push expects a Uint8Array');
       try {
         return consume(chunk);
       } catch (err) {

@@ -860,6 +860,8 @@ export class UlAssociation implements Association {
       this.lastWriteOk = false;
       return;
     }
+    // Traffic either way keeps the association from being idle (a long send to a quiet peer is not idle).
+    if (this.idleTimer !== undefined) this.armIdleTimer();
     const parts = encodePduParts(pdu);
     // Published before the write: on an in-memory transport the peer may answer within the write call.
     if (pduSentChannel.hasSubscribers) pduSentChannel.publish({ association: this, pdu });

@@ -270,6 +270,18 @@ describe('timers', () => {
     expect(closed.error).toMatchObject({ timer: 'idle', code: 'ERR_NETDICOM_ASSOCIATION_TIMEOUT' });
   });
 
+  it('idle: sending keeps the association alive even when the peer says nothing', async () => {
+    const { peer, accepted } = await acceptorWithRawPeer({ timeouts: { artim: 300, idle: 300 } });
+    const association = accepted[0]!;
+    for (let i = 0; i < 30; i++) {
+      association.sendPData([{ presentationContextId: 1, isCommand: false, isLast: true, data: new Uint8Array(10) }]);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    expect(association.state).toBe('Sta6');
+    expect(peer.received.filter((p) => p.kind === 'P-DATA-TF')).toHaveLength(30);
+    expect(peer.received.some((p) => p.kind === 'A-ABORT')).toBe(false);
+  });
+
   it('write: a peer that stops reading is dropped, and a pending drain() rejects', async () => {
     const { peer, accepted } = await acceptorWithRawPeer({ timeouts: { artim: 300, write: 300 } });
     peer.socket.pause();

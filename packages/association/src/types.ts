@@ -22,7 +22,10 @@ export interface AssociationTimeouts {
    * A-ASSOCIATE-AC/RJ. Default 30 000.
    */
   readonly artim?: number;
-  /** No byte received for this long while the association is open: abort. Suspended while incoming is paused. Default 300 000. */
+  /**
+   * No PDU received or sent for this long while the connection is open: abort. Suspended while incoming is paused.
+   * Default 300 000.
+   */
   readonly idle?: number;
   /** Our writes not drained for this long (the peer stopped reading): drop the connection. Default 60 000. */
   readonly write?: number;

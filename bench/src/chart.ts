@@ -1,7 +1,7 @@
 import { ratioToDcmtk } from './report.js';
 import type { ScenarioResult } from './run.js';
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * An SVG bar chart of netdicom -> netdicom throughput on the CT slices by concurrency (groups) and asynchronous
@@ -52,7 +52,7 @@ export function renderChart(results: readonly ScenarioResult[]): string | undefi
       const x = gx + wi * barWidth;
       const ratio = ratioToDcmtk(results, r);
       parts.push(
-        `<rect x="${x.toFixed(1)}" y="${y(r.filesPerSecond).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(bottom - y(r.filesPerSecond)).toFixed(1)}" fill="${colors[wi % colors.length]}"><title>${escape(r.scenario.name)}: ${r.filesPerSecond.toFixed(0)} objects/s${ratio === undefined ? '' : ` (${ratio.toFixed(2)}x DCMTK)`}</title></rect>`,
+        `<rect x="${x.toFixed(1)}" y="${y(r.filesPerSecond).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(bottom - y(r.filesPerSecond)).toFixed(1)}" fill="${colors[wi % colors.length]}"><title>${escapeXml(r.scenario.name)}: ${r.filesPerSecond.toFixed(0)} objects/s${ratio === undefined ? '' : ` (${ratio.toFixed(2)}x DCMTK)`}</title></rect>`,
       );
     });
     parts.push(

@@ -225,3 +225,10 @@ export class FileStoreConfigError extends StoreScpError {
     super(message, 'ERR_NETDICOM_STORE_CONFIG', StoreStatus.StorageFailure, options);
   }
 }
+
+/** Invalid {@link StoreScp} options (an AE title that is not one, a non-positive limit, ...). Thrown by the constructor. */
+export class StoreScpOptionsError extends StoreScpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_NETDICOM_STORE_SCP_OPTIONS', StoreStatus.StorageFailure, options);
+  }
+}

@@ -1,0 +1,114 @@
+import type { Readable } from 'node:stream';
+import { createHeaderReader, type DatasetHeader, decodeText } from '@netdicom/dimse';
+import type { RoutingAttributes } from './file-store/index.js';
+
+/** Tags beyond the header reader's defaults that layouts and events can use (PS3.6 data dictionary). */
+const EXTRA_TAGS = {
+  PatientBirthDate: 0x00100030,
+  StudyTime: 0x00080030,
+  StudyID: 0x00200010,
+  StudyDescription: 0x00081030,
+  SeriesDescription: 0x0008103e,
+  InstitutionName: 0x00080080,
+  BodyPartExamined: 0x00180015,
+} as const;
+
+/** The dataset with its header read: the routing attributes, and a stream that still yields every byte. */
+export interface PeekedDataset {
+  /** The header, or undefined when it was not complete within the limit (then `attributes` is empty). */
+  readonly header: DatasetHeader | undefined;
+  readonly attributes: RoutingAttributes;
+  /** All the dataset's bytes, from the first: the chunks read for the header, then the rest of the stream. */
+  readonly stream: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Reads the routing attributes at the start of a dataset stream without consuming it: the chunks read are kept
+ * (at most about `limit` bytes, typically a few kilobytes, since the reader stops after the attributes it wants)
+ * and replayed before the rest of the stream. Throws the header reader's MalformedDatasetError for data that is not
+ * a dataset in `transferSyntax`.
+ */
+export async function peekHeader(
+  dataset: Readable,
+  transferSyntax: string,
+  limit = 16 * 1024 * 1024,
+): Promise<PeekedDataset> {
+  const reader = createHeaderReader({ transferSyntax, tags: Object.values(EXTRA_TAGS) });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let ended = false;
+  const complete = await new Promise<boolean>((resolve, reject) => {
+    const cleanup = () => {
+      dataset.off('data', onData);
+      dataset.off('end', onEnd);
+      dataset.off('error', onError);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onEnd = () => {
+      ended = true;
+      cleanup();
+      resolve(false);
+    };
+    const onData = (chunk: Uint8Array) => {
+      dataset.pause();
+      chunks.push(chunk);
+      size += chunk.byteLength;
+      reader.push(chunk).then(
+        (done) => {
+          if (done || size >= limit) {
+            cleanup();
+            resolve(done);
+          } else {
+            dataset.resume();
+          }
+        },
+        (error: unknown) => {
+          cleanup();
+          reject(error);
+        },
+      );
+    };
+    dataset.on('data', onData);
+    dataset.once('end', onEnd);
+    dataset.once('error', onError);
+  });
+  let header: DatasetHeader | undefined;
+  if (complete || ended) header = await reader.end();
+  const attributes = header ? routingAttributes(header) : {};
+  async function* replay(): AsyncGenerator<Uint8Array> {
+    for (const chunk of chunks.splice(0)) yield chunk;
+    if (!ended) yield* dataset;
+  }
+  return { header, attributes, stream: replay() };
+}
+
+/** Maps a dataset header to the file store's routing attributes. */
+export function routingAttributes(header: DatasetHeader): RoutingAttributes {
+  const text = (tag: number) => {
+    const raw = header.elements.get(tag);
+    return raw === undefined ? undefined : decodeText(raw, header.specificCharacterSet).trim();
+  };
+  return {
+    PatientID: header.patientId,
+    PatientName: header.patientName,
+    StudyInstanceUID: header.studyInstanceUid,
+    SeriesInstanceUID: header.seriesInstanceUid,
+    SOPInstanceUID: header.sopInstanceUid,
+    SOPClassUID: header.sopClassUid,
+    Modality: header.modality,
+    StudyDate: header.studyDate,
+    AccessionNumber: header.accessionNumber,
+    SeriesNumber: header.seriesNumber === undefined ? undefined : String(header.seriesNumber),
+    InstanceNumber: header.instanceNumber === undefined ? undefined : String(header.instanceNumber),
+    PatientBirthDate: text(EXTRA_TAGS.PatientBirthDate),
+    StudyTime: text(EXTRA_TAGS.StudyTime),
+    StudyID: text(EXTRA_TAGS.StudyID),
+    StudyDescription: text(EXTRA_TAGS.StudyDescription),
+    SeriesDescription: text(EXTRA_TAGS.SeriesDescription),
+    InstitutionName: text(EXTRA_TAGS.InstitutionName),
+    BodyPartExamined: text(EXTRA_TAGS.BodyPartExamined),
+  };
+}

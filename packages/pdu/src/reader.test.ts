@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { decodePdu } from './decode.js';
 import {
@@ -176,6 +178,42 @@ describe('limits: refused from the header, before any body is buffered', () => {
     reader.push(new Uint8Array(1000));
     expect(reader.bufferedBytes).toBe(1012);
     expect(reader.pendingPduLength).toBe(9_000_000);
+  });
+});
+
+describe('a peer trickling bytes', () => {
+  it('costs memory in proportion to the bytes, not to the number of chunks', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const size = 128 * 1024;
+    const body = new Uint8Array(size).map((_, i) => (i * 7) & 0xff);
+    const stream = pDataTf([pdv(1, 2, body.subarray(6))]);
+    const reader = createPduReader({ maxPduLength: size });
+    gc();
+    const before = process.memoryUsage();
+    for (let i = 0; i < stream.length - 1; i++) reader.push(stream.slice(i, i + 1));
+    gc();
+    const after = process.memoryUsage();
+    expect(reader.bufferedBytes).toBe(stream.length - 1);
+    // Held as views, 131,000 one-byte chunks cost about 25 MB; copied into blocks, about the bytes themselves.
+    const grown = after.heapUsed - before.heapUsed + (after.arrayBuffers - before.arrayBuffers);
+    expect(grown).toBeLessThan(8 * 1024 * 1024);
+    const [p] = reader.push(stream.slice(stream.length - 1)) as [PDataTf];
+    expect(p.pdvs[0]?.data).toEqual(body.subarray(6));
+  });
+
+  it('mixes copied small pieces and views of large chunks in the right order', () => {
+    const body = new Uint8Array(20000).map((_, i) => (i * 13) & 0xff);
+    const stream = pDataTf([pdv(3, 0, body.subarray(0, 9000)), pdv(3, 2, body.subarray(9000))]);
+    const sizes = [1, 3, 5000, 2, 4095, 4096, 1, 4097, 7, 100000];
+    const reader = createPduReader({ maxPduLength: 65536 });
+    const out: Pdu[] = [];
+    let at = 0;
+    for (const n of sizes) {
+      out.push(...reader.push(stream.subarray(at, at + n)));
+      at += n;
+    }
+    expect(out).toEqual([decodePdu(stream)]);
   });
 });
 

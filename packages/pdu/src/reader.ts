@@ -9,6 +9,9 @@ import { InvalidPduReaderOptionsError, type PduError, TruncatedPduError } from '
 import type { Pdu } from './types.js';
 import { argumentError } from './bytes.js';
 
+/** Body pieces smaller than this are copied together rather than kept as views of their chunks. */
+const coalesceBelow = 4096;
+
 /**
  * Default bound of the PDU-length of an A-ASSOCIATE-RQ/AC (PS3.8 9.3.2, 9.3.3), which the Maximum Length Received of
  * PS3.8 D.1 does not cover: 1 MiB.
@@ -65,8 +68,9 @@ function checkLimit(value: unknown, name: string): number {
 /**
  * Creates a streaming PDU reader (PS3.8 9.3). Chunks may split PDUs anywhere, from one byte at a time to many PDUs
  * in one chunk. A PDU that lies within one chunk is decoded in place: its PDV fragments are views of the chunk, no
- * copy. A PDU that spans chunks is assembled once, when its last byte arrives, from views of the chunks it spans;
- * the stream is never concatenated. Each header is checked the moment its 6 bytes are known, before any of the body
+ * copy. A PDU that spans chunks is assembled once, when its last byte arrives, from views of the chunks it spans
+ * (pieces under 4 KiB are first copied together into blocks, so that a peer sending one byte at a time costs memory
+ * in proportion to the bytes, not to the number of chunks); the stream is never concatenated. Each header is checked the moment its 6 bytes are known, before any of the body
  * is held: an unknown PDU type, a wrong fixed length, or a PDU-length above the limits throws right away, so memory
  * held never exceeds what the peer actually sent, and a PDU never exceeds its limit.
  */
@@ -85,11 +89,46 @@ export function createPduReader(options: PduReaderOptions): PduReader {
   let headLength = 0;
   /** PDU-length of the pending PDU, -1 while its header is incomplete. */
   let bodyLength = -1;
-  /** Views of the pending PDU's body bytes received so far. */
+  /**
+   * The pending PDU's body bytes received so far: views of large chunks, and small pieces copied together into blocks
+   * of at least `coalesceBelow` bytes, so that a peer trickling bytes cannot make the reader hold one object per byte.
+   */
   let pieces: Uint8Array[] = [];
   let piecesLength = 0;
+  /** The block small pieces are being copied into, not yet in `pieces`. */
+  let block: Uint8Array | undefined;
+  let blockUsed = 0;
   let failure: PduError | undefined;
   let ended = false;
+
+  /** Closes the block small pieces were being copied into, if any, appending its filled part to `pieces`. */
+  const closeBlock = (): void => {
+    if (block !== undefined && blockUsed > 0) pieces.push(block.subarray(0, blockUsed));
+    block = undefined;
+  };
+
+  /** Stores body bytes of the pending PDU: a view when large, copied into the current block when small. */
+  const keepPiece = (piece: Uint8Array): void => {
+    if (piece.length >= coalesceBelow) {
+      closeBlock();
+      pieces.push(piece);
+      piecesLength += piece.length;
+      return;
+    }
+    let at = 0;
+    while (at < piece.length) {
+      if (block === undefined || blockUsed === block.length) {
+        closeBlock();
+        block = new Uint8Array(Math.min(coalesceBelow, bodyLength - piecesLength));
+        blockUsed = 0;
+      }
+      const n = Math.min(block.length - blockUsed, piece.length - at);
+      block.set(n === piece.length ? piece : piece.subarray(at, at + n), blockUsed);
+      blockUsed += n;
+      at += n;
+      piecesLength += n;
+    }
+  };
 
   const fail = (err: unknown): never => {
     failure = err as PduError;
@@ -97,6 +136,7 @@ export function createPduReader(options: PduReaderOptions): PduReader {
     bodyLength = -1;
     pieces = [];
     piecesLength = 0;
+    block = undefined;
     throw err;
   };
 
@@ -107,10 +147,7 @@ export function createPduReader(options: PduReaderOptions): PduReader {
     headLength = headerBytes;
     if (headLength === pduHeaderLength) {
       bodyLength = readU32(head, 2);
-      if (chunk.length > from + pduHeaderLength) {
-        pieces.push(chunk.subarray(from + pduHeaderLength));
-        piecesLength = chunk.length - from - pduHeaderLength;
-      }
+      if (chunk.length > from + pduHeaderLength) keepPiece(chunk.subarray(from + pduHeaderLength));
     } else {
       // A partial header: refuse an unknown PDU type from its first byte.
       checkType(head[0] as number);
@@ -122,6 +159,7 @@ export function createPduReader(options: PduReaderOptions): PduReader {
   };
 
   const assemble = (): Pdu => {
+    closeBlock();
     const pdu = new Uint8Array(pduHeaderLength + bodyLength);
     pdu.set(head, 0);
     let at = pduHeaderLength;
@@ -133,6 +171,7 @@ export function createPduReader(options: PduReaderOptions): PduReader {
     bodyLength = -1;
     pieces = [];
     piecesLength = 0;
+    block = undefined;
     return decodePduAt(pdu, 0, decodeOptions);
   };
 
@@ -155,8 +194,7 @@ export function createPduReader(options: PduReaderOptions): PduReader {
       // Complete its body.
       const take = Math.min(bodyLength - piecesLength, n - off);
       if (take > 0) {
-        pieces.push(chunk.subarray(off, off + take));
-        piecesLength += take;
+        keepPiece(chunk.subarray(off, off + take));
         off += take;
       }
       if (piecesLength < bodyLength) return out;

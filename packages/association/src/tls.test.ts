@@ -3,7 +3,8 @@
  * certificates, and clear errors when only one side speaks TLS. Certificates come from a throwaway CA.
  */
 import { once } from 'node:events';
-import { connect as tlsConnect } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { runEchoscu, startStorescp } from '@netdicom/test-peers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from './connect.js';
@@ -84,16 +85,33 @@ describe('TLS between our requestor and our acceptor', () => {
   });
 
   it.each(['TLSv1', 'TLSv1.1'] as const)('refuses %s', async (version) => {
-    const { port } = await tlsAcceptor();
-    // A client willing to go down to the old version (security level 0 lets OpenSSL 3 offer it at all).
-    const socket = tlsConnect({
+    const oldClient = {
       host: LOOPBACK,
-      port,
       ca: pki.caCert,
       minVersion: version,
       maxVersion: version,
+      // Security level 0 lets OpenSSL 3 offer the old versions at all.
+      ciphers: 'DEFAULT@SECLEVEL=0',
+    };
+    // Control: this client really speaks the old version with a server that allows it...
+    const permissive = createTlsServer({
+      key: pki.serverKey,
+      cert: pki.serverCert,
+      minVersion: 'TLSv1',
       ciphers: 'DEFAULT@SECLEVEL=0',
     });
+    permissive.on('secureConnection', (socket) => socket.end());
+    permissive.listen(0, LOOPBACK);
+    await once(permissive, 'listening');
+    cleanups.push(() => new Promise<void>((resolve) => permissive.close(() => resolve())));
+    const control = tlsConnect({ ...oldClient, port: (permissive.address() as AddressInfo).port });
+    await once(control, 'secureConnect');
+    expect(control.getProtocol()).toBe(version);
+    control.destroy();
+
+    // ...and our acceptor refuses it.
+    const { port } = await tlsAcceptor();
+    const socket = tlsConnect({ ...oldClient, port });
     const [error] = (await once(socket, 'error')) as [Error];
     expect(error.message).toMatch(/version|protocol|alert/i);
     socket.destroy();

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dcmdump,
   dcmdumpElements,
+  dcmdumpElementsOf,
+  dcmdumpFiles,
   diffElements,
   parseDcmdump,
   runDcmsend,
@@ -112,6 +114,25 @@ describe('dcmdump', () => {
     expect(error).toBeInstanceOf(ToolFailedError);
     expect((error as ToolFailedError).stderr).toMatch(/odd/);
     await expect(dcmdump(sample, [], { strict: true })).resolves.toMatch(/PatientName/);
+  });
+});
+
+describe('dcmdumpFiles', () => {
+  it('dumps many files in one process and hands back each text by path, in any order asked', async () => {
+    const other = join(work, 'other.dcm');
+    await writeFile(join(work, 'other.dump'), SAMPLE_DUMP.replace('Doe^Jane', 'Roe^Richard'));
+    await runTool('dump2dcm', ['+te', join(work, 'other.dump'), other], { check: true });
+    const texts = await dcmdumpFiles([other, sample, other], ['-Un'], { strict: true });
+    expect([...texts.keys()].sort()).toEqual([other, sample].sort());
+    expect(parseDcmdump(texts.get(sample)!)['0010,0010']).toBe('Doe^Jane');
+    expect(parseDcmdump(texts.get(other)!)['0010,0010']).toBe('Roe^Richard');
+    const elements = await dcmdumpElementsOf([sample]);
+    expect(elements.get(sample)).toEqual(await dcmdumpElements(sample));
+    expect((await dcmdumpFiles([])).size).toBe(0);
+  });
+
+  it('rejects when one of the files cannot be read', async () => {
+    await expect(dcmdumpFiles([sample, join(work, 'missing.dcm')])).rejects.toBeInstanceOf(ToolFailedError);
   });
 });
 

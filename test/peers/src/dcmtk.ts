@@ -6,9 +6,10 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scpConfigPath } from './dcmtk-config.js';
 import { PeerStartError, ToolFailedError } from './errors.js';
 import { type RunToolOptions, runTool, type SpawnedTool, spawnTool, type ToolResult } from './process.js';
 import { freePort, LOOPBACK, waitForPort } from './ports.js';
@@ -25,8 +26,10 @@ export interface StorescpOptions {
   /** Keep the temporary output directory on `stop()`. */
   readonly keepOutputDir?: boolean;
   /**
-   * Accept every transfer syntax DCMTK knows, compressed ones included (storescp `+xa`; dcmrecv: the `Default`
-   * profile of DCMTK's storescp.cfg). Without it both accept the uncompressed transfer syntaxes only.
+   * Accept every transfer syntax: native, deflated, every encapsulated one (the retired JPEG processes 6-8 and 10-12
+   * included, which storescp's own `+xa` refuses) and DCMTK's video ones, for DCMTK's generic storage SOP Classes
+   * (a generated `-xf` configuration, see `scpConfigPath`). Without it: Explicit/Implicit VR Little Endian and
+   * Explicit VR Big Endian only (storescp's default; dcmrecv gets the same through the configuration).
    */
   readonly acceptAll?: boolean;
   /** storescp only: fork a child per association (`--fork`), so several associations are served at once. */
@@ -60,7 +63,6 @@ export interface RunningScp {
   stop(): Promise<void>;
 }
 
-const DCMTK_STORESCP_CFG = '/etc/dcmtk/storescp.cfg';
 const START_ATTEMPTS = 5;
 
 /**
@@ -98,10 +100,8 @@ async function startScp(tool: 'storescp' | 'dcmrecv', options: StorescpOptions):
     await mkdir(outputDir, { recursive: true });
   }
   const args: string[] = ['-aet', aeTitle, '-od', outputDir];
-  if (options.acceptAll === true) {
-    if (tool === 'storescp') args.push('+xa');
-    else args.push('-xf', DCMTK_STORESCP_CFG, 'Default');
-  }
+  if (options.acceptAll === true) args.push('-xf', await scpConfigPath(), 'Any');
+  else if (tool === 'dcmrecv') args.push('-xf', await scpConfigPath(), 'Uncompressed');
   if (options.fork === true) args.push('--fork');
   if (tool === 'storescp') args.push('-dhl');
   args.push(...(options.extraArgs ?? []));
@@ -261,13 +261,12 @@ export interface DcmdumpOptions {
  * Runs DCMTK `dcmdump [args] path` and returns its text (PS3.10 file or, with `-f`, a bare dataset). Rejects with
  * `ToolFailedError` when dcmdump exits non-zero (it does for any parse error), or in `strict` mode when it warns.
  */
-export async function dcmdump(
-  path: string,
-  args: readonly string[] = [],
-  options: DcmdumpOptions = {},
-): Promise<string> {
-  const fullArgs = [...args, path];
-  const run: RunToolOptions = { encoding: options.encoding ?? 'utf8' };
+export function dcmdump(path: string, args: readonly string[] = [], options: DcmdumpOptions = {}): Promise<string> {
+  return runDcmdump([...args, path], options);
+}
+
+async function runDcmdump(fullArgs: readonly string[], options: DcmdumpOptions): Promise<string> {
+  const run: RunToolOptions = { encoding: options.encoding ?? 'utf8', maxOutputBytes: DCMDUMP_MAX_OUTPUT };
   const result = await runTool(
     'dcmdump',
     fullArgs,
@@ -275,6 +274,17 @@ export async function dcmdump(
   );
   if (result.code !== 0) {
     throw new ToolFailedError('dcmdump', fullArgs, result.code, result.signal, result.stdout, result.stderr);
+  }
+  if (result.truncated) {
+    throw new ToolFailedError(
+      'dcmdump',
+      fullArgs,
+      result.code,
+      result.signal,
+      '',
+      result.stderr,
+      `printed more than ${DCMDUMP_MAX_OUTPUT} bytes; dump fewer files or shorter values`,
+    );
   }
   if (options.strict === true && result.stderr.trim() !== '') {
     throw new ToolFailedError(
@@ -290,6 +300,85 @@ export async function dcmdump(
   return result.stdout;
 }
 
+/** Most text one dcmdump run may print (a CT slice dumped with every value in full is ~1.3 MB). */
+const DCMDUMP_MAX_OUTPUT = 512 * 1024 * 1024;
+/** How many files, and how many bytes of them, one dcmdump process reads in {@link dcmdumpFiles}. */
+const FILES_PER_DCMDUMP = 256;
+const BYTES_PER_DCMDUMP = 32 * 1024 * 1024;
+
+/**
+ * Dumps many files with as few dcmdump processes as possible (`dcmdump +F`, up to 256 files each): much faster than
+ * one process per file, since most of dcmdump's time is its start. Returns each file's text by path. Rejects like
+ * {@link dcmdump}: any file that cannot be read fails the call, and in `strict` mode any warning does.
+ */
+export async function dcmdumpFiles(
+  paths: readonly string[],
+  args: readonly string[] = [],
+  options: DcmdumpOptions = {},
+): Promise<Map<string, string>> {
+  const texts = new Map<string, string>();
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let batchBytes = 0;
+  for (const path of paths) {
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (batch.length > 0 && (batch.length >= FILES_PER_DCMDUMP || batchBytes + size > BYTES_PER_DCMDUMP)) {
+      batches.push(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push(path);
+    batchBytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  for (const batch of batches) {
+    const output = await runDcmdump([...args, '+F', ...batch], options);
+    const header = /^# dcmdump \((\d+)\/(\d+)\): .*$/gm;
+    const marks = [...output.matchAll(header)];
+    if (marks.length !== batch.length) {
+      throw new ToolFailedError(
+        'dcmdump',
+        batch,
+        0,
+        null,
+        output,
+        '',
+        `printed ${marks.length} of ${batch.length} files`,
+      );
+    }
+    marks.forEach((mark, i) => {
+      // dcmdump numbers the files in the order given.
+      const end = marks[i + 1]?.index ?? output.length;
+      texts.set(batch[Number(mark[1]) - 1]!, output.slice(mark.index! + mark[0].length + 1, end));
+    });
+  }
+  return texts;
+}
+
+/** {@link dcmdumpElements} for many files at once (see {@link dcmdumpFiles}). */
+export async function dcmdumpElementsOf(
+  paths: readonly string[],
+  options: DcmdumpElementsOptions = {},
+): Promise<Map<string, Record<string, string>>> {
+  const texts = await dcmdumpFiles(paths, [...DCMDUMP_COMPARE_ARGS, ...(options.args ?? [])], options);
+  const result = new Map<string, Record<string, string>>();
+  for (const [path, text] of texts)
+    result.set(path, parseDcmdump(text, { maxValueLength: options.maxValueLength ?? 4096 }));
+  return result;
+}
+
+/** Options of {@link parseDcmdump}. */
+export interface ParseDcmdumpOptions {
+  /**
+   * Values longer than this many bytes read `(not loaded: N bytes)` whether dcmdump printed them or not (it loads
+   * everything of a deflated file, whatever `-M` says), so dumps of one dataset compare equal. Default: no limit.
+   */
+  readonly maxValueLength?: number;
+}
+
 /** dcmdump arguments {@link dcmdumpElements} uses: numeric UIDs, complete values, values over 4 KiB not loaded. */
 export const DCMDUMP_COMPARE_ARGS: readonly string[] = ['-Un', '+L', '-M', '+U8'];
 
@@ -298,18 +387,34 @@ export const DCMDUMP_COMPARE_ARGS: readonly string[] = ['-Un', '+L', '-M', '+U8'
  *
  * Keys are upper-case `GGGG,EEEE`; elements inside sequences are keyed by their path,
  * `GGGG,EEEE[item].GGGG,EEEE` (items counted from 0); encapsulated pixel fragments as `7FE0,0010[n]`. Values: the
- * text inside `[...]` for strings, the printed numbers or hex words otherwise, the UID name after `=` when dcmdump
- * mapped one (use `-Un` to get numbers), `''` for empty values, `(sequence)` for a sequence and `(not loaded: N
- * bytes)` for a value dcmdump did not load (`-M`). Lines that are not elements (comments, delimiters) are skipped.
+ * text inside `[...]` for strings (line breaks in LT/ST/UT kept), the printed numbers or hex words otherwise, the UID
+ * name after `=` when dcmdump mapped one (use `-Un` to get numbers), `''` for empty values, `(sequence)` for a
+ * sequence, `(pixel sequence)` for encapsulated Pixel Data, and `(not loaded: N bytes)` for a value dcmdump did not
+ * load (`-M`) or longer than `maxValueLength`. Lines that are not elements (comments, delimiters) are skipped.
  */
-export function parseDcmdump(text: string): Record<string, string> {
+export function parseDcmdump(text: string, options: ParseDcmdumpOptions = {}): Record<string, string> {
+  const maxValueLength = options.maxValueLength ?? Number.POSITIVE_INFINITY;
   const result: Record<string, string> = {};
   // seqs[d]: the sequence whose items are printed at indentation depth d; prefixes[d]: key prefix of elements at d.
   const seqs: ({ key: string; item: number } | undefined)[] = [];
   const prefixes: string[] = [''];
-  const line = /^( *)\(([0-9a-fA-F]{4}),([0-9a-fA-F]{4})\) (\w\w) (.*?)\s+#\s*(\d+|u\/l),\s*\d+\s.*$/;
-  for (const raw of text.split('\n')) {
-    const match = line.exec(raw.replace(/\r$/, ''));
+  const line = /^( *)\(([0-9a-fA-F]{4}),([0-9a-fA-F]{4})\) (\w\w) ([\s\S]*?)\s+#\s*(\d+|u\/l),\s*\d+ [^\n]*$/;
+  const elementStart = /^ *\([0-9a-fA-F]{4},[0-9a-fA-F]{4}\) \w\w /;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    let raw = lines[i]!;
+    let match = line.exec(raw);
+    // A value holding CR/LF (LT, ST, UT) spans several lines of output: join until the element's comment shows up.
+    if (match === null && elementStart.test(raw)) {
+      for (let j = i + 1; j < lines.length && j <= i + 1000; j++) {
+        raw = `${raw}\n${lines[j]!}`;
+        match = line.exec(raw);
+        if (match !== null) {
+          i = j;
+          break;
+        }
+      }
+    }
     if (match === null) continue;
     const [, indent = '', group = '', element = '', vr = '', value = '', length = ''] = match;
     const depth = indent.length / 2;
@@ -320,7 +425,7 @@ export function parseDcmdump(text: string): Record<string, string> {
       if (seq === undefined) continue;
       seq.item += 1;
       const itemKey = `${seq.key}[${seq.item}]`;
-      if (vr === 'pi') result[itemKey] = parseValue(value, length);
+      if (vr === 'pi') result[itemKey] = parseValue(value, length, maxValueLength);
       prefixes[depth + 1] = `${itemKey}.`;
       continue;
     }
@@ -330,16 +435,16 @@ export function parseDcmdump(text: string): Record<string, string> {
       seqs[depth + 1] = { key: fullKey, item: -1 };
       continue;
     }
-    result[fullKey] = parseValue(value, length);
+    result[fullKey] = parseValue(value, length, maxValueLength);
   }
   return result;
 }
 
-function parseValue(value: string, length: string): string {
+function parseValue(value: string, length: string, maxValueLength: number): string {
+  if (value === '(not loaded)' || Number(length) > maxValueLength) return `(not loaded: ${length} bytes)`;
   if (value.startsWith('[') && value.endsWith(']')) return value.slice(1, -1);
   if (value.startsWith('=')) return value.slice(1);
   if (value === '(no value available)') return '';
-  if (value === '(not loaded)') return `(not loaded: ${length} bytes)`;
   return value;
 }
 
@@ -347,6 +452,8 @@ function parseValue(value: string, length: string): string {
 export interface DcmdumpElementsOptions extends DcmdumpOptions {
   /** Arguments added after {@link DCMDUMP_COMPARE_ARGS} (e.g. `['+R', '64']` to load values up to 64 KiB). */
   readonly args?: readonly string[];
+  /** Values longer than this read `(not loaded: N bytes)` (default 4096, dcmdump's `-M` limit; raise it with `+R`). */
+  readonly maxValueLength?: number;
 }
 
 /**
@@ -357,7 +464,9 @@ export async function dcmdumpElements(
   path: string,
   options: DcmdumpElementsOptions = {},
 ): Promise<Record<string, string>> {
-  return parseDcmdump(await dcmdump(path, [...DCMDUMP_COMPARE_ARGS, ...(options.args ?? [])], options));
+  return parseDcmdump(await dcmdump(path, [...DCMDUMP_COMPARE_ARGS, ...(options.args ?? [])], options), {
+    maxValueLength: options.maxValueLength ?? 4096,
+  });
 }
 
 /** One difference found by {@link diffElements}; `undefined` means the element is absent on that side. */

@@ -5,7 +5,15 @@
  * @packageDocumentation
  */
 export * from './dcmtk.js';
+export * from './dcmtk-config.js';
 export * from './errors.js';
+export * from './fixture-datasets.js';
+export * from './fixtures.js';
+export * from './large.js';
+export * from './part10.js';
+export * from './pdf.js';
 export * from './ports.js';
 export * from './process.js';
+export * from './tags.js';
 export * from './transfer-syntaxes.js';
+export * from './uids.js';

@@ -33,6 +33,7 @@ describe('runTool', () => {
     expect(result.signal).toBeNull();
     expect(result.stdout).toBe('nodelay=1\n');
     expect(result.stderr).toBe('oops\n');
+    expect(result.truncated).toBe(false);
   });
 
   it('rejects with ToolFailedError when check is set and the tool fails', async () => {
@@ -65,6 +66,7 @@ describe('runTool', () => {
       maxOutputBytes: 4096,
     });
     expect(result.stdout.length).toBeLessThan(4096 + 8192);
+    expect(result.truncated).toBe(true);
     expect(result.stdout).toMatch(/line 20000\n$/);
     expect(result.stdout).not.toMatch(/^line 1\n/);
   });

@@ -43,6 +43,8 @@ export interface ToolResult {
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** True when output beyond `maxOutputBytes` was dropped (the oldest first) from stdout or stderr. */
+  readonly truncated: boolean;
 }
 
 /** A tool running in the background (a peer such as storescp). */
@@ -78,7 +80,9 @@ const GUARD = [
   'wait "$child"',
   'rc=$?',
   'while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done',
-  'kill -KILL "$watcher" 2>/dev/null',
+  // The tool is done: silence the guard's own stderr so bash's "Killed" job report never reaches the output.
+  'exec 2>/dev/null',
+  'kill -KILL "$watcher"',
   'wait "$watcher" 2>/dev/null',
   'exit "$rc"',
 ].join('\n');
@@ -156,12 +160,14 @@ export async function hasTool(tool: string): Promise<boolean> {
 class OutputCapture {
   private readonly chunks: Buffer[] = [];
   private size = 0;
+  truncated = false;
   constructor(private readonly max: number) {}
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.size += chunk.length;
     while (this.size > this.max && this.chunks.length > 1) {
       this.size -= this.chunks.shift()!.length;
+      this.truncated = true;
     }
   }
   text(encoding: BufferEncoding): string {
@@ -214,7 +220,13 @@ export async function spawnTool(
         killGroup(pid, 'SIGKILL');
       }
       child.stdin?.destroy();
-      resolve({ code, signal, stdout: out.text(encoding), stderr: err.text(encoding) });
+      resolve({
+        code,
+        signal,
+        stdout: out.text(encoding),
+        stderr: err.text(encoding),
+        truncated: out.truncated || err.truncated,
+      });
     };
     child.on('close', finish);
     child.on('error', () => finish(null, null));

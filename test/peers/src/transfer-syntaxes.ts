@@ -50,7 +50,10 @@ export interface TransferSyntaxInfo {
   readonly lossy: boolean;
   /** Retired in the current PS3.6 (still produced by DCMTK and still met in archives). */
   readonly retired: boolean;
-  /** Largest Bits Stored the encoding takes (`undefined`: any). */
+  /**
+   * Largest Bits Stored the encoding holds (`undefined`: 16). DCMTK's lossy JPEG encoders reduce deeper images to it
+   * (a 16-bit MR becomes 8 bits in JPEG Baseline), so every image can still be made in every transfer syntax.
+   */
   readonly maxBitsStored?: number;
   readonly producer: TransferSyntaxProducer;
 }
@@ -102,28 +105,28 @@ export const TRANSFER_SYNTAXES: readonly TransferSyntaxInfo[] = [
     lossy: true,
     retired: false,
     maxBitsStored: 8,
-    producer: { tool: 'dcmcjpeg', args: ['+eb'] },
+    producer: { tool: 'dcmcjpeg', args: ['+eb', '+un'] },
   }),
   info('JPEGExtended12Bit', 'JPEG Extended (Process 2 & 4)', {
     encapsulated: true,
     lossy: true,
     retired: false,
     maxBitsStored: 12,
-    producer: { tool: 'dcmcjpeg', args: ['+ee'] },
+    producer: { tool: 'dcmcjpeg', args: ['+ee', '+un'] },
   }),
   info('JPEGSpectralSelectionNonHierarchical68', 'JPEG Spectral Selection, Non-Hierarchical (Process 6 & 8)', {
     encapsulated: true,
     lossy: true,
     retired: true,
     maxBitsStored: 12,
-    producer: { tool: 'dcmcjpeg', args: ['+es'] },
+    producer: { tool: 'dcmcjpeg', args: ['+es', '+un'] },
   }),
   info('JPEGFullProgressionNonHierarchical1012', 'JPEG Full Progression, Non-Hierarchical (Process 10 & 12)', {
     encapsulated: true,
     lossy: true,
     retired: true,
     maxBitsStored: 12,
-    producer: { tool: 'dcmcjpeg', args: ['+ep'] },
+    producer: { tool: 'dcmcjpeg', args: ['+ep', '+un'] },
   }),
   info('JPEGLossless', 'JPEG Lossless, Non-Hierarchical (Process 14)', {
     encapsulated: true,
@@ -151,7 +154,7 @@ export const TRANSFER_SYNTAXES: readonly TransferSyntaxInfo[] = [
     lossy: true,
     retired: false,
     maxBitsStored: 16,
-    producer: { tool: 'dcmcjpls', args: ['+en'] },
+    producer: { tool: 'dcmcjpls', args: ['+en', '+un'] },
   }),
   info('JPEG2000Lossless', 'JPEG 2000 Image Compression (Lossless Only)', {
     encapsulated: true,
@@ -163,7 +166,7 @@ export const TRANSFER_SYNTAXES: readonly TransferSyntaxInfo[] = [
     encapsulated: true,
     lossy: true,
     retired: false,
-    producer: { tool: 'gdcmconv', args: ['--j2k', '--irreversible'] },
+    producer: { tool: 'gdcmconv', args: ['--j2k', '-Y', '--irreversible', '-r', '10'] },
   }),
   info('RLELossless', 'RLE Lossless', {
     encapsulated: true,

@@ -16,6 +16,16 @@ export function readU32(b: Uint8Array, at: number): number {
   );
 }
 
+/**
+ * A copy of `b[start, end)` as a plain `Uint8Array`. (`Buffer.prototype.slice` returns a view, not a copy, so
+ * `b.slice()` cannot be trusted when `b` may be a Node.js Buffer, as socket chunks are.)
+ */
+export function copyBytes(b: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(b.subarray(start, end));
+  return out;
+}
+
 /** Writes an unsigned 32-bit big-endian integer. */
 export function writeU32(b: Uint8Array, at: number, v: number): void {
   b[at] = v >>> 24;

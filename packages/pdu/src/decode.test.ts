@@ -528,6 +528,34 @@ describe('A-ASSOCIATE-AC (PS3.8 9.3.3)', () => {
   });
 });
 
+describe('Node.js Buffers as input (socket chunks)', () => {
+  it('copies what it keeps of an association PDU, although Buffer.prototype.slice makes views', () => {
+    const original = minimalRq({
+      calledAeTitle: aeField('  LEADING'),
+      ui: [maximumLength(0), userIdentityRq(2, 0, text('u'), text('p')), item(0x5f, [1, 2])],
+    });
+    const bytes = Buffer.from(original);
+    const rq = decodePdu(bytes) as AAssociateRq;
+    bytes.fill(0);
+    expect(rq.userInformation.userIdentity).toEqual({
+      userIdentityType: 2,
+      positiveResponseRequested: false,
+      primaryField: text('u'),
+      secondaryField: text('p'),
+    });
+    expect(rq.userInformation.userIdentity?.primaryField.constructor).toBe(Uint8Array);
+    expect(rq.userInformation.unknownSubItems).toEqual([{ itemType: 0x5f, data: Uint8Array.of(1, 2) }]);
+    expect(encodePdu(rq)).toEqual(original);
+  });
+
+  it('gives P-DATA-TF fragments as views of the Buffer', () => {
+    const bytes = Buffer.from(pDataTf([pdv(1, 2, [1, 2, 3])]));
+    const p = decodePdu(bytes) as PDataTf;
+    expect(p.pdvs[0]?.data.buffer).toBe(bytes.buffer);
+    expect([...(p.pdvs[0]?.data ?? [])]).toEqual([1, 2, 3]);
+  });
+});
+
 describe('reserved fields are never tested and always kept (PS3.8 9.3)', () => {
   it('in an A-ASSOCIATE-RQ: header byte, bytes 9-10, 43-74, item and sub-item reserved bytes', () => {
     const bytes = associateRq({

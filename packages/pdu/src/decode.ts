@@ -6,7 +6,7 @@
  * every length is checked against its container, values the standard tests on receipt are validated, reserved
  * fields and values the standard declares "not tested" are kept but never checked, and unknown items are kept.
  */
-import { ByteWriter, argumentError, latin1, readU16, readU32 } from './bytes.js';
+import { ByteWriter, argumentError, copyBytes, latin1, readU16, readU32 } from './bytes.js';
 import {
   encodeAssociateCanonical,
   isKnownItemType,
@@ -382,7 +382,7 @@ function unknownItem(ctx: Ctx, type: number, itemStart: number, vs: number, ve: 
       offset: itemStart - ctx.start,
     });
   }
-  return { itemType: type, data: ctx.buf.slice(vs, ve) };
+  return { itemType: type, data: copyBytes(ctx.buf, vs, ve) };
 }
 
 /** Reused for the canonical encoding of each decoded item (decoding is synchronous and not re-entrant). */
@@ -408,7 +408,7 @@ function keepRawIfNeeded<T extends { readonly preserved?: unknown }>(
     }
     if (same) return item;
   }
-  const kept: Kept = { ...(item.preserved as Kept | undefined), canonical: w.result(), raw: buf.slice(from, to) };
+  const kept: Kept = { ...(item.preserved as Kept | undefined), canonical: w.result(), raw: copyBytes(buf, from, to) };
   return { ...item, preserved: kept };
 }
 
@@ -549,7 +549,7 @@ function decodeUserInformation(ctx: Ctx, itemStart: number, vs: number, ve: numb
         return;
       case ItemType.SopClassExtendedNegotiation: {
         const [sopClassUid, at] = readPrefixedUid(ctx, s, e, 'SOP Class Extended Negotiation: SOP class UID');
-        extended.push({ sopClassUid, serviceClassApplicationInformation: b.slice(at, e) });
+        extended.push({ sopClassUid, serviceClassApplicationInformation: copyBytes(b, at, e) });
         return;
       }
       case ItemType.SopClassCommonExtendedNegotiation: {
@@ -591,8 +591,8 @@ function decodeUserInformation(ctx: Ctx, itemStart: number, vs: number, ve: numb
         userIdentity = {
           userIdentityType: b[s] as number,
           positiveResponseRequested: b[s + 1] !== 0,
-          primaryField: b.slice(s + 4, secondaryAt),
-          secondaryField: b.slice(secondaryAt + 2, secondaryAt + 2 + secondaryLength),
+          primaryField: copyBytes(b, s + 4, secondaryAt),
+          secondaryField: copyBytes(b, secondaryAt + 2, secondaryAt + 2 + secondaryLength),
         };
         return;
       }
@@ -602,7 +602,7 @@ function decodeUserInformation(ctx: Ctx, itemStart: number, vs: number, ve: numb
         if (length < 2) invalid(ctx, is, `User Identity response sub-item has Item-length ${length}, shorter than 2`);
         const responseLength = readU16(b, s);
         exact(is, length, 2 + responseLength, 'User Identity response');
-        userIdentityResponse = { serverResponse: b.slice(s + 2, e) };
+        userIdentityResponse = { serverResponse: copyBytes(b, s + 2, e) };
         return;
       }
       default:
@@ -697,6 +697,6 @@ function decodeAssociate(
     }
     if (same) return pdu;
   }
-  const kept: Kept = { ...(pdu.preserved as Kept | undefined), canonical, raw: buf.slice(start, end) };
+  const kept: Kept = { ...(pdu.preserved as Kept | undefined), canonical, raw: copyBytes(buf, start, end) };
   return { ...pdu, preserved: kept };
 }

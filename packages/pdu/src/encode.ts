@@ -11,7 +11,7 @@
  * A-ASSOCIATE-RQ, UIDs of digits and dots, lengths that fit their fields...), so that whatever it writes decodes, and
  * whatever was decoded can be written again. Violations throw {@link InvalidPduFieldError}.
  */
-import { ByteWriter, isLatin1, writeU32 } from './bytes.js';
+import { ByteWriter, copyBytes, isLatin1, writeU32 } from './bytes.js';
 import { InvalidPduFieldError } from './errors.js';
 import { keptRaw, keptReserved } from './preserved.js';
 import {
@@ -430,7 +430,7 @@ function encodeAssociate(pdu: AAssociateRq | AAssociateAc): Uint8Array {
         break;
       }
     }
-    if (same) return kept.raw.slice();
+    if (same) return copyBytes(kept.raw, 0, kept.raw.length);
   }
   return w.result();
 }

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 # `--no-peers` skips the Debian packages: running netdicom needs only Node.js; the tests need the peers.
-debs=(dcmtk libgdcm-tools tshark)
+debs=(dcmtk libgdcm-tools tshark openssl)
 [ "${1:-}" = "--no-peers" ] && debs=()
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

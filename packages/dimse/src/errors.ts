@@ -120,14 +120,14 @@ export class DimseProtocolError extends DimseError {
 }
 
 /** The association ended (released, aborted, transport lost) while an operation was outstanding. */
-export class AssociationClosedError extends DimseError {
+export class AssociationEndedError extends DimseError {
   /** The `reason` of the association's `closed` value. */
   readonly reason: string;
 
   constructor(reason: string, options?: { cause?: unknown }) {
     super(
-      `association closed (${reason}) with the operation outstanding`,
-      'ERR_NETDICOM_DIMSE_ASSOCIATION_CLOSED',
+      `association ended (${reason}) with the operation outstanding`,
+      'ERR_NETDICOM_DIMSE_ASSOCIATION_ENDED',
       options,
     );
     this.reason = reason;

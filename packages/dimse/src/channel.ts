@@ -1,0 +1,554 @@
+/**
+ * The DIMSE message layer of one association (PS3.7 section 6.3 and 9.2, PS3.8 Annex E): assembles incoming P-DATA
+ * fragments into messages — a command set (small, buffered, bounded) followed by an optional data set delivered as a
+ * Node Readable with backpressure reaching the socket — and sends messages fragmented at the peer's maximum PDU
+ * length without copying payloads. Client and server share one channel per association.
+ */
+import { Readable } from 'node:stream';
+import type { Association } from '@netdicom/association';
+import type { PDataTf, Pdv } from '@netdicom/pdu';
+import type { Subscription } from 'rxjs';
+import {
+  type CommandSet,
+  commandType,
+  decodeCommandSet,
+  type EncodeCommandSetOptions,
+  encodeCommandSet,
+  hasDataSet,
+} from './commands.js';
+import {
+  AssociationEndedError,
+  DatasetSourceError,
+  DimseError,
+  DimseProtocolError,
+  InvalidCommandSetError,
+} from './errors.js';
+import { buildResponse, discardDataset, type StatusResult } from './respond.js';
+import { Status } from './status.js';
+
+/** The association the message layer runs on (`@netdicom/association`, PS3.8 section 7). */
+export type DimseAssociation = Association;
+
+/** A received DIMSE message (PS3.7 6.3): its command set and, when one follows, the data set as a stream. */
+export interface IncomingMessage {
+  readonly presentationContextId: number;
+  readonly command: CommandSet;
+  /** The data set bytes as they arrive (never required to be in memory); undefined without a data set. */
+  readonly dataset: Readable | undefined;
+  /** Settles (never rejects) once the whole message has been received, or the association ended first. */
+  readonly received: Promise<void>;
+}
+
+/** A request the channel answered with a failure itself (PS3.7 C.5: mistyped argument, unrecognized operation). */
+export interface RefusedRequest {
+  readonly presentationContextId: number;
+  /** The command as far as it could be read. */
+  readonly command: CommandSet;
+  readonly status: number;
+  readonly error: InvalidCommandSetError | undefined;
+}
+
+/** Options of the message layer, shared by client and server. */
+export interface ChannelOptions {
+  /** Largest command set accepted (sum of its fragments). Default 256 KiB; more aborts the association. */
+  readonly maxCommandLength?: number;
+  /** Bytes an incoming data set stream buffers before reading from the socket pauses. Default 256 KiB. */
+  readonly datasetHighWaterMark?: number;
+}
+
+type DatasetChunks = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** A data set stream of an incoming message; reading from it resumes the socket. */
+class IncomingDataset extends Readable {
+  constructor(
+    private readonly onRead: () => void,
+    private readonly onDestroy: () => void,
+    highWaterMark: number,
+  ) {
+    super({ highWaterMark });
+    // The association ending destroys the stream with an error; a handler that stopped listening must not crash
+    // the process for it (its readers, pipelines and iterators still see the error).
+    this.on('error', () => undefined);
+  }
+
+  override _read(): void {
+    this.onRead();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.onDestroy();
+    callback(error);
+  }
+}
+
+type ReceiveState =
+  | { readonly phase: 'idle' }
+  | { readonly phase: 'command'; readonly presentationContextId: number; fragments: Uint8Array[]; length: number }
+  | {
+      readonly phase: 'dataset';
+      readonly presentationContextId: number;
+      readonly stream: IncomingDataset;
+      discard: boolean;
+      readonly done: () => void;
+    };
+
+const channels = new WeakMap<object, DimseChannel>();
+
+/** Chunks below this size are coalesced by copying; larger ones travel as views. */
+const SMALL_CHUNK = 4096;
+
+/** The message layer of an association, created on first use and shared by every client/server on it. */
+export function channelOf(association: DimseAssociation, options: ChannelOptions = {}): DimseChannel {
+  let channel = channels.get(association);
+  if (channel === undefined) {
+    channel = new DimseChannel(association, options);
+    channels.set(association, channel);
+  }
+  return channel;
+}
+
+/** See {@link channelOf}. */
+export class DimseChannel {
+  /** Called for every complete request command (C-CANCEL included); the server installs it. */
+  onRequest: ((message: IncomingMessage) => void) | undefined;
+  /** Told about requests answered by the channel itself (invalid, or nothing serves them). */
+  onRequestRefused: ((request: RefusedRequest) => void) | undefined;
+  /** Called with the final state once the association is over. */
+  private readonly endListeners = new Set<(error: DimseError) => void>();
+  private readonly responseHandlers = new Map<number, (message: IncomingMessage) => void>();
+  private receive: ReceiveState = { phase: 'idle' };
+  private streamPaused = false;
+  private sendQueue: Promise<void> = Promise.resolve();
+  private nextMessageId = 1;
+  private readonly subscription: Subscription;
+  private ended: DimseError | undefined;
+  readonly maxCommandLength: number;
+  readonly datasetHighWaterMark: number;
+
+  constructor(
+    readonly association: DimseAssociation,
+    options: ChannelOptions,
+  ) {
+    this.maxCommandLength = options.maxCommandLength ?? 256 * 1024;
+    this.datasetHighWaterMark = options.datasetHighWaterMark ?? 256 * 1024;
+    this.subscription = association.pData$.subscribe((pdu) => this.onPData(pdu));
+    void association.closed.then((closed) =>
+      this.end(
+        new AssociationEndedError(closed.reason, closed.error === undefined ? undefined : { cause: closed.error }),
+      ),
+    );
+  }
+
+  /** The error operations fail with once the association is over, or undefined while it is up. */
+  get endedWith(): DimseError | undefined {
+    return this.ended;
+  }
+
+  /** Registers a listener for the end of the association; returns an unregister function. */
+  onEnd(listener: (error: DimseError) => void): () => void {
+    if (this.ended !== undefined) {
+      listener(this.ended);
+      return () => undefined;
+    }
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
+  /* -------------------------------------------------------------------------------------------- correlation ---- */
+
+  /** A Message ID not outstanding now (PS3.7 9.1.1.1: unique among outstanding operations). */
+  allocateMessageId(): number {
+    for (let i = 0; i < 0x10000; i++) {
+      const id = this.nextMessageId;
+      this.nextMessageId = id === 0xffff ? 1 : id + 1;
+      if (!this.responseHandlers.has(id)) return id;
+    }
+    throw new DimseError(
+      'no free Message ID: 65535 operations outstanding',
+      'ERR_NETDICOM_DIMSE_MESSAGE_IDS_EXHAUSTED',
+    );
+  }
+
+  /** Routes responses to `messageId` (PS3.7 9.1.1.1 Message ID Being Responded To) to `handler` until removed. */
+  expectResponses(messageId: number, handler: (message: IncomingMessage) => void): () => void {
+    this.responseHandlers.set(messageId, handler);
+    return () => {
+      if (this.responseHandlers.get(messageId) === handler) this.responseHandlers.delete(messageId);
+    };
+  }
+
+  /* ------------------------------------------------------------------------------------------------ receive ---- */
+
+  private onPData(pdu: PDataTf): void {
+    if (this.ended !== undefined) return;
+    for (const pdv of pdu.pdvs) {
+      try {
+        this.onPdv(pdv);
+      } catch (error) {
+        this.protocolViolation(
+          error instanceof DimseError ? error : new DimseProtocolError(String(error), { cause: error }),
+        );
+        return;
+      }
+      if (this.ended !== undefined) return;
+    }
+  }
+
+  private onPdv(pdv: Pdv): void {
+    const state = this.receive;
+    if (state.phase === 'dataset') {
+      if (pdv.isCommand) {
+        throw new DimseProtocolError('command fragment received before the data set was complete (PS3.8 E.2)');
+      }
+      if (pdv.presentationContextId !== state.presentationContextId) {
+        throw new DimseProtocolError(
+          `data set fragment on presentation context ${pdv.presentationContextId}, command was on ${state.presentationContextId}`,
+        );
+      }
+      if (!state.discard && pdv.data.length > 0) {
+        const accepted = state.stream.push(pdv.data);
+        if (!accepted && !this.streamPaused) {
+          this.streamPaused = true;
+          this.association.pauseIncoming();
+        }
+      }
+      if (pdv.isLast) {
+        this.receive = { phase: 'idle' };
+        if (!state.discard) state.stream.push(null);
+        this.unpauseStream();
+        state.done();
+      }
+      return;
+    }
+    if (!pdv.isCommand) throw new DimseProtocolError('data set fragment received without a command (PS3.8 E.2)');
+    let command = state.phase === 'command' ? state : undefined;
+    if (command === undefined) {
+      command = { phase: 'command', presentationContextId: pdv.presentationContextId, fragments: [], length: 0 };
+      this.receive = command;
+    } else if (pdv.presentationContextId !== command.presentationContextId) {
+      throw new DimseProtocolError('command fragments on different presentation contexts');
+    }
+    command.length += pdv.data.length;
+    if (command.length > this.maxCommandLength) {
+      throw new InvalidCommandSetError(`command set longer than ${this.maxCommandLength} bytes`, 'too-large');
+    }
+    command.fragments.push(pdv.data);
+    if (!pdv.isLast) return;
+    const bytes =
+      command.fragments.length === 1 ? command.fragments[0]! : Buffer.concat(command.fragments, command.length);
+    this.receive = { phase: 'idle' };
+    this.onCommand(command.presentationContextId, bytes);
+  }
+
+  private openDataset(presentationContextId: number): { stream: IncomingDataset; received: Promise<void> } {
+    let done!: () => void;
+    const received = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const stream: IncomingDataset = new IncomingDataset(
+      () => this.unpauseStream(),
+      () => {
+        // The consumer gave up: drop the rest of this data set, keep reading the socket.
+        const state = this.receive;
+        if (state.phase === 'dataset' && state.stream === stream) state.discard = true;
+        this.unpauseStream();
+      },
+      this.datasetHighWaterMark,
+    );
+    this.receive = { phase: 'dataset', presentationContextId, stream, discard: false, done };
+    return { stream, received };
+  }
+
+  private unpauseStream(): void {
+    if (this.streamPaused) {
+      this.streamPaused = false;
+      this.association.resumeIncoming();
+    }
+  }
+
+  private onCommand(presentationContextId: number, bytes: Uint8Array): void {
+    let command: CommandSet;
+    try {
+      command = decodeCommandSet(bytes);
+    } catch (error) {
+      if (!(error instanceof InvalidCommandSetError) || error.isStructural) throw error;
+      // The bytes are sound but the command is not valid: answer it if it is a request we can name.
+      const loose = decodeCommandSet(bytes, { validate: false });
+      const isRequest = (loose.commandField & 0x8000) === 0;
+      const handler =
+        loose.messageIdBeingRespondedTo === undefined
+          ? undefined
+          : this.responseHandlers.get(loose.messageIdBeingRespondedTo);
+      if (!isRequest && handler !== undefined && !hasDataSet(loose)) {
+        // A response we cannot validate still answers an outstanding request: let the requester judge it.
+        handler({ presentationContextId, command: loose, dataset: undefined, received: Promise.resolve() });
+        return;
+      }
+      if (!isRequest || loose.messageId === undefined || loose.commandField === 0x0fff) throw error;
+      const dataset = hasDataSet(loose) ? this.openDataset(presentationContextId).stream : undefined;
+      const status = error.problem === 'unknown-command-field' ? Status.UnrecognizedOperation : Status.MistypedArgument;
+      this.refuse(presentationContextId, loose, dataset, status, error);
+      return;
+    }
+    const type = commandType(command.commandField)!;
+    const opened = hasDataSet(command) ? this.openDataset(presentationContextId) : undefined;
+    const dataset = opened?.stream;
+    const message: IncomingMessage = {
+      presentationContextId,
+      command,
+      dataset,
+      received: opened?.received ?? Promise.resolve(),
+    };
+    if (type.type === 'response') {
+      const handler = this.responseHandlers.get(command.messageIdBeingRespondedTo!);
+      if (handler === undefined) {
+        throw new DimseProtocolError(
+          `${type.name} for Message ID ${command.messageIdBeingRespondedTo}, which has no outstanding request`,
+        );
+      }
+      handler(message);
+      return;
+    }
+    if (this.onRequest === undefined) {
+      // Nothing serves requests here (a client-only association): C-CANCEL needs no answer, the rest get 0x0211.
+      if (command.commandField === 0x0fff) return;
+      this.refuse(presentationContextId, command, dataset, Status.UnrecognizedOperation, undefined);
+      return;
+    }
+    this.onRequest(message);
+  }
+
+  /**
+   * Answers a request with a failure status once its data set (if any) has been received and dropped (PS3.7 C.5:
+   * 0x0211 Unrecognized operation, 0x0212 Mistyped argument).
+   */
+  refuse(
+    presentationContextId: number,
+    request: CommandSet,
+    dataset: Readable | undefined,
+    status: number,
+    error: InvalidCommandSetError | undefined,
+  ): void {
+    this.onRequestRefused?.({ presentationContextId, command: request, status, error });
+    const result: StatusResult = {
+      status,
+      ...(error === undefined ? {} : { errorComment: error.message }),
+      ...(error?.tag === undefined ? {} : { offendingElement: [error.tag] }),
+    };
+    void discardDataset(dataset)
+      .then(() =>
+        this.send(presentationContextId, buildResponse(request, result), undefined, undefined, { validate: false }),
+      )
+      .catch(() => undefined);
+  }
+
+  /** The peer broke the protocol: abort the association (PS3.8 7.3) and fail everything outstanding. */
+  protocolViolation(error: DimseError): void {
+    if (this.ended !== undefined) return;
+    this.end(error);
+    void this.association.abort();
+  }
+
+  private end(error: DimseError): void {
+    if (this.ended !== undefined) return;
+    this.ended = error;
+    this.subscription?.unsubscribe();
+    const state = this.receive;
+    this.receive = { phase: 'idle' };
+    if (state.phase === 'dataset') {
+      if (!state.discard) state.stream.destroy(error);
+      state.done();
+    }
+    this.unpauseStream();
+    for (const listener of [...this.endListeners]) listener(error);
+    this.endListeners.clear();
+    this.responseHandlers.clear();
+  }
+
+  /* --------------------------------------------------------------------------------------------------- send ---- */
+
+  /**
+   * Sends one message (PS3.7 6.3, PS3.8 Annex E): the command set, then the data set if given, fragmented at the
+   * peer's maximum PDU length. Messages never interleave: each waits for the previous one to be fully handed to the
+   * transport. Data set chunks go out as views (no copy); PDUs may carry several PDVs to fill them.
+   *
+   * A data set source failing mid-message leaves the peer inside a message, so the association is aborted.
+   */
+  send(
+    presentationContextId: number,
+    command: CommandSet,
+    dataset?: DatasetChunks | (() => Promise<DatasetChunks>),
+    signal?: AbortSignal,
+    encodeOptions: EncodeCommandSetOptions = {},
+  ): Promise<{ datasetBytes: number }> {
+    const run = async () => {
+      signal?.throwIfAborted();
+      if (this.ended !== undefined) throw this.ended;
+      return this.sendNow(presentationContextId, command, dataset, signal, encodeOptions);
+    };
+    const result = this.sendQueue.then(run, run);
+    this.sendQueue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async sendNow(
+    presentationContextId: number,
+    command: CommandSet,
+    dataset: DatasetChunks | (() => Promise<DatasetChunks>) | undefined,
+    signal: AbortSignal | undefined,
+    encodeOptions: EncodeCommandSetOptions,
+  ): Promise<{ datasetBytes: number }> {
+    const association = this.association;
+    const maxPdu = association.negotiated.maxPduLengthToSend;
+    const maxData = maxPdu - 6;
+    const commandBytes = encodeCommandSet(command, encodeOptions);
+
+    // Open the data set and get its first bytes before the command goes out: a source that fails right away
+    // (missing file, empty stream) fails this operation only, not the association.
+    let iterator: AsyncIterator<Uint8Array> | undefined;
+    let first: Uint8Array | undefined;
+    if (dataset !== undefined) {
+      try {
+        const source = typeof dataset === 'function' ? await dataset() : dataset;
+        iterator = toAsyncIterator(source);
+        first = await nextNonEmpty(iterator);
+      } catch (error) {
+        await iterator?.return?.().catch(() => undefined);
+        throw error instanceof DimseError ? error : new DatasetSourceError(sourceMessage(error), { cause: error });
+      }
+      if (first === undefined) throw new DatasetSourceError('the data set is empty');
+      if (signal?.aborted) {
+        await iterator.return?.().catch(() => undefined);
+        throw signal.reason;
+      }
+    }
+
+    for (let offset = 0; offset < commandBytes.length; offset += maxData) {
+      const end = Math.min(offset + maxData, commandBytes.length);
+      await this.write([
+        {
+          presentationContextId,
+          isCommand: true,
+          isLast: end === commandBytes.length,
+          data: commandBytes.subarray(offset, end),
+        },
+      ]);
+    }
+    if (iterator === undefined || first === undefined) return { datasetBytes: 0 };
+
+    // From here on the peer is inside our message: any failure must abort the association.
+    let total = 0;
+    let pdu: Uint8Array[] = [];
+    let pduSize = 0;
+    // Chunks smaller than SMALL_CHUNK are copied together into a staging PDV rather than sent as PDVs of their own.
+    let staging: { buffer: Uint8Array; used: number; index: number } | undefined;
+    const flush = async (last: boolean) => {
+      staging = undefined;
+      const pdvs: Pdv[] = pdu.map((data, i) => ({
+        presentationContextId,
+        isCommand: false,
+        isLast: last && i === pdu.length - 1,
+        data,
+      }));
+      pdu = [];
+      pduSize = 0;
+      await this.write(pdvs);
+    };
+    const place = async (chunk: Uint8Array) => {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const remaining = chunk.length - offset;
+        // A full PDU is only sent once more data is known to follow (the last PDV must carry the last flag).
+        if (remaining < SMALL_CHUNK) {
+          if (staging === undefined || staging.used === staging.buffer.length) {
+            if (pdu.length > 0 && maxPdu - pduSize - 6 < 256) await flush(false);
+            staging = { buffer: new Uint8Array(Math.min(maxPdu - pduSize - 6, 65536)), used: 0, index: pdu.length };
+            pdu.push(staging.buffer.subarray(0, 0));
+            pduSize += 6;
+          }
+          const n = Math.min(remaining, staging.buffer.length - staging.used);
+          staging.buffer.set(chunk.subarray(offset, offset + n), staging.used);
+          staging.used += n;
+          pdu[staging.index] = staging.buffer.subarray(0, staging.used);
+          pduSize += n;
+          offset += n;
+          total += n;
+          continue;
+        }
+        staging = undefined;
+        if (pdu.length > 0 && maxPdu - pduSize - 6 < 256) await flush(false);
+        const piece = chunk.subarray(offset, offset + (maxPdu - pduSize - 6));
+        pdu.push(piece);
+        pduSize += 6 + piece.length;
+        offset += piece.length;
+        total += piece.length;
+      }
+    };
+    try {
+      await place(first);
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        if (signal?.aborted) throw signal.reason;
+        if (!(next.value instanceof Uint8Array)) {
+          throw new DatasetSourceError(`data set stream yielded ${typeof next.value}, expected bytes`);
+        }
+        await place(next.value);
+      }
+      await flush(true);
+    } catch (error) {
+      await iterator.return?.().catch(() => undefined);
+      const failure =
+        error instanceof DimseError || (signal?.aborted && error === signal.reason)
+          ? error
+          : new DatasetSourceError(sourceMessage(error), { cause: error });
+      this.end(new AssociationEndedError('aborted', { cause: failure }));
+      await association.abort();
+      throw failure;
+    }
+    return { datasetBytes: total };
+  }
+
+  private async write(pdvs: Pdv[]): Promise<void> {
+    if (this.ended !== undefined) throw this.ended;
+    let ok: boolean;
+    try {
+      ok = this.association.sendPData(pdvs);
+    } catch (error) {
+      throw this.ended ?? new AssociationEndedError('send-failed', { cause: error });
+    }
+    if (!ok) {
+      try {
+        await this.association.drain();
+      } catch (error) {
+        throw this.ended ?? new AssociationEndedError('closed', { cause: error });
+      }
+    }
+  }
+}
+
+function toAsyncIterator(source: DatasetChunks): AsyncIterator<Uint8Array> {
+  if (source instanceof Uint8Array) return [source][Symbol.iterator]() as unknown as AsyncIterator<Uint8Array>;
+  if (Symbol.asyncIterator in source) return source[Symbol.asyncIterator]();
+  if (Symbol.iterator in source)
+    return (source as Iterable<Uint8Array>)[Symbol.iterator]() as unknown as AsyncIterator<Uint8Array>;
+  throw new DatasetSourceError('the data set is neither bytes nor an (async) iterable of bytes');
+}
+
+async function nextNonEmpty(iterator: AsyncIterator<Uint8Array>): Promise<Uint8Array | undefined> {
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return undefined;
+    if (!(next.value instanceof Uint8Array)) {
+      throw new DatasetSourceError(`data set stream yielded ${typeof next.value}, expected bytes`);
+    }
+    if (next.value.length > 0) return next.value;
+  }
+}
+
+function sourceMessage(error: unknown): string {
+  return `reading the data set failed: ${error instanceof Error ? error.message : String(error)}`;
+}

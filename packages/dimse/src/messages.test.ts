@@ -1,0 +1,578 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer as readAll } from 'node:stream/consumers';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { channelOf } from './channel.js';
+import { CommandDataSetType, CommandField, encodeCommandSet } from './commands.js';
+import { datasetFromBytes } from './dataset.js';
+import {
+  AssociationEndedError,
+  DatasetSourceError,
+  InvalidArgumentError,
+  NoPresentationContextError,
+} from './errors.js';
+import type { StoreContext } from './server.js';
+import { Status } from './status.js';
+import { buildDataset, buildPart10, sampleElements } from './testing/dataset-builder.js';
+import { rawCommandSet } from './testing/raw-command-set.js';
+import {
+  BIG_ENDIAN,
+  CT_IMAGE_STORAGE,
+  EXPLICIT,
+  IMPLICIT,
+  type Loopback,
+  type LoopbackOptions,
+  startLoopback,
+  VERIFICATION,
+} from './testing/loopback.js';
+
+const open: Loopback[] = [];
+async function loopback(options: LoopbackOptions = {}): Promise<Loopback> {
+  const l = await startLoopback(options);
+  open.push(l);
+  return l;
+}
+afterEach(async () => {
+  for (const l of open.splice(0)) await l.close();
+});
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dimse-messages-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const UID = '1.2.826.0.1.3680043.10.99.1';
+const sample = (size = 200_000) => new Uint8Array(size).map((_, i) => (i * 7 + (i >> 8)) & 0xff);
+
+/** A store handler that records what it received. */
+function recordingStore() {
+  const received: { context: StoreContext; bytes: Buffer }[] = [];
+  const onStore = async (context: StoreContext) => {
+    received.push({ context, bytes: await readAll(context.dataset) });
+  };
+  return { received, onStore };
+}
+
+describe('C-ECHO', () => {
+  it('succeeds by default and calls onEcho when given', async () => {
+    const l = await loopback();
+    const response = await l.client.echo();
+    expect(response.status).toEqual({ code: 0, category: 'success', name: 'Success' });
+    expect(response.command.commandField).toBe(CommandField['C-ECHO-RSP']);
+    const seen: number[] = [];
+    const l2 = await loopback({
+      handlers: {
+        onEcho: (ctx) => {
+          seen.push(ctx.messageId);
+          expect(ctx.sopClassUid).toBe(VERIFICATION);
+          return { status: 0x0110, errorComment: 'busy' };
+        },
+      },
+    });
+    const failed = await l2.client.echo();
+    expect(failed.status.category).toBe('failure');
+    expect(failed.errorComment).toBe('busy');
+    expect(seen).toEqual([failed.messageId]);
+  });
+
+  it('refuses when Verification was not negotiated', async () => {
+    const l = await loopback({ contexts: [{ abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT] }] });
+    await expect(l.client.echo()).rejects.toBeInstanceOf(NoPresentationContextError);
+  });
+});
+
+describe('C-STORE streaming', () => {
+  for (const maxPdu of [1024, 16384, 262144]) {
+    it(`moves bytes unchanged at max PDU ${maxPdu}, from bytes and from odd-sized stream chunks`, async () => {
+      const { received, onStore } = recordingStore();
+      const l = await loopback({ handlers: { onStore }, serverMaxPdu: maxPdu });
+      const data = sample();
+      const response = await l.client.store({
+        dataset: data,
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: EXPLICIT,
+      });
+      expect(response.status.category).toBe('success');
+      expect(response.bytesSent).toBe(data.length);
+      expect(response.transferSyntax).toBe(EXPLICIT);
+      const chunks: Uint8Array[] = [];
+      for (let i = 0, size = 1; i < data.length; i += size, size = (size * 3 + 1) % 70001) {
+        chunks.push(data.subarray(i, i + size));
+      }
+      await l.client.store({
+        dataset: Readable.from(chunks),
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: `${UID}.2`,
+        transferSyntax: IMPLICIT,
+      });
+      expect(received).toHaveLength(2);
+      for (const r of received) expect(r.bytes.equals(Buffer.from(data))).toBe(true);
+      expect(received[0]!.context).toMatchObject({
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: EXPLICIT,
+        priority: 0,
+        messageId: response.messageId,
+      });
+      expect(received[1]!.context.transferSyntax).toBe(IMPLICIT);
+    });
+  }
+
+  it('stores a Part 10 file from its data set offset, SOP UIDs and transfer syntax from the meta', async () => {
+    const { received, onStore } = recordingStore();
+    const l = await loopback({ handlers: { onStore } });
+    const dataset = buildDataset(sampleElements(), 'implicit-le');
+    const path = join(dir, 'implicit.dcm');
+    await writeFile(
+      path,
+      buildPart10(dataset, { transferSyntax: IMPLICIT, sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: UID }),
+    );
+    const response = await l.client.store({ dataset: { path } });
+    expect(response).toMatchObject({ sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: UID, transferSyntax: IMPLICIT });
+    expect(received[0]!.bytes.equals(Buffer.from(dataset))).toBe(true);
+    // A bare data set at an explicit offset, length-bounded.
+    const bare = join(dir, 'bare.bin');
+    await writeFile(bare, Buffer.concat([Buffer.from('junk'), Buffer.from(dataset), Buffer.from('trailer')]));
+    await l.client.store({ dataset: { path: bare, offset: 4, length: dataset.length }, transferSyntax: IMPLICIT });
+    expect(received[1]!.bytes.equals(Buffer.from(dataset))).toBe(true);
+    expect(received[1]!.context.sopInstanceUid).toBe(UID);
+  });
+
+  it('encodes a dcmjs data set in an accepted transfer syntax', async () => {
+    const { received, onStore } = recordingStore();
+    const l = await loopback({
+      handlers: { onStore },
+      contexts: [{ abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [BIG_ENDIAN] }],
+    });
+    const natural = datasetFromBytes(buildDataset(sampleElements(), 'explicit-le'), EXPLICIT);
+    const response = await l.client.store({ dataset: natural });
+    expect(response).toMatchObject({ sopInstanceUid: UID, transferSyntax: BIG_ENDIAN });
+    const back = datasetFromBytes(received[0]!.bytes, BIG_ENDIAN);
+    expect(back['PatientID']).toBe('PID001');
+    expect(back['InstanceNumber']).toBe(natural['InstanceNumber']);
+  });
+
+  it('returns non-success statuses as values, handler errors as 0x0110', async () => {
+    let mode = 'warn';
+    const l = await loopback({
+      handlers: {
+        onStore: async (ctx) => {
+          await readAll(ctx.dataset);
+          if (mode === 'warn') return { status: Status.CoercionOfDataElements, offendingElement: [0x00100010] };
+          if (mode === 'full') return { status: 0xa701, errorComment: 'disk full \u2013 try later' };
+          throw new Error('handler exploded');
+        },
+      },
+    });
+    const store = () =>
+      l.client.store({
+        dataset: sample(1000),
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: EXPLICIT,
+      });
+    const warned = await store();
+    expect(warned.status).toMatchObject({
+      code: 0xb000,
+      category: 'warning',
+      name: 'Warning: Coercion of Data Elements',
+    });
+    expect(warned.offendingElements).toEqual([0x00100010]);
+    mode = 'full';
+    const full = await store();
+    expect(full.status).toMatchObject({ code: 0xa701, category: 'failure', name: 'Refused: Out of Resources' });
+    expect(full.errorComment).toBe('disk full ? try later');
+    mode = 'throw';
+    const thrown = await store();
+    expect(thrown.status.code).toBe(0x0110);
+    expect(thrown.errorComment).toBe('handler exploded');
+  });
+
+  it('drops what a handler leaves unread and keeps serving', async () => {
+    let calls = 0;
+    const l = await loopback({
+      handlers: {
+        onStore: (ctx) => {
+          calls++;
+          if (calls === 1) ctx.dataset.destroy();
+          return calls === 1 ? Status.OutOfResources : Status.Success;
+        },
+      },
+      serverMaxPdu: 4096,
+    });
+    const big = sample(3_000_000);
+    const first = await l.client.store({
+      dataset: big,
+      sopClassUid: CT_IMAGE_STORAGE,
+      sopInstanceUid: UID,
+      transferSyntax: EXPLICIT,
+    });
+    expect(first.status.code).toBe(0xa700);
+    const second = await l.client.store({
+      dataset: big,
+      sopClassUid: CT_IMAGE_STORAGE,
+      sopInstanceUid: UID,
+      transferSyntax: EXPLICIT,
+    });
+    expect(second.status.code).toBe(0);
+    expect((await l.client.echo()).status.code).toBe(0);
+  });
+
+  it('answers 0x0211 when no store handler is installed', async () => {
+    const l = await loopback();
+    const response = await l.client.store({
+      dataset: sample(100),
+      sopClassUid: CT_IMAGE_STORAGE,
+      sopInstanceUid: UID,
+      transferSyntax: EXPLICIT,
+    });
+    expect(response.status).toMatchObject({ code: 0x0211, category: 'failure' });
+  });
+
+  it('refuses bad arguments locally without touching the association', async () => {
+    const l = await loopback({ handlers: { onStore: () => undefined } });
+    await expect(
+      l.client.store({ dataset: sample(10), sopClassUid: CT_IMAGE_STORAGE } as never),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(
+      l.client.store({ dataset: sample(10), sopClassUid: '1.2.3.4', sopInstanceUid: UID, transferSyntax: EXPLICIT }),
+    ).rejects.toBeInstanceOf(NoPresentationContextError);
+    await expect(
+      l.client.store({
+        dataset: sample(10),
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: '1.2.840.10008.1.2.4.50',
+      }),
+    ).rejects.toBeInstanceOf(NoPresentationContextError);
+    // Two accepted transfer syntaxes and none given: ambiguous.
+    await expect(
+      l.client.store({ dataset: sample(10), sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: UID }),
+    ).rejects.toBeInstanceOf(NoPresentationContextError);
+    await expect(l.client.store({ dataset: { path: join(dir, 'missing.dcm') } })).rejects.toBeInstanceOf(
+      DatasetSourceError,
+    );
+    await expect(
+      l.client.store({
+        dataset: { path: join(dir, 'missing.dcm'), offset: 0 },
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: EXPLICIT,
+      }),
+    ).rejects.toBeInstanceOf(DatasetSourceError);
+    await expect(
+      l.client.store({
+        dataset: Readable.from([]),
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: EXPLICIT,
+      }),
+    ).rejects.toBeInstanceOf(DatasetSourceError);
+    const aborted = AbortSignal.abort();
+    await expect(l.client.echo({ signal: aborted })).rejects.toBeDefined();
+    expect((await l.client.echo()).status.code).toBe(0);
+    expect(l.clientAssociation.state).toBe('Sta6');
+  });
+
+  it('a stream failing mid-data-set aborts the association (the peer is inside a message)', async () => {
+    let handlerError: unknown;
+    const l = await loopback({
+      handlers: {
+        onStore: async (ctx) => {
+          try {
+            await readAll(ctx.dataset);
+          } catch (error) {
+            handlerError = error;
+            throw error;
+          }
+        },
+      },
+    });
+    async function* failing() {
+      yield sample(50_000);
+      await new Promise((r) => setTimeout(r, 20));
+      throw new Error('disk read error');
+    }
+    await expect(
+      l.client.store({
+        dataset: failing(),
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: EXPLICIT,
+      }),
+    ).rejects.toBeInstanceOf(DatasetSourceError);
+    const closed = await l.clientAssociation.closed;
+    expect(closed.reason).toBe('aborted');
+    expect((await l.serverAssociation.closed).reason).toBe('peer-aborted');
+    await expect(l.client.echo()).rejects.toBeInstanceOf(AssociationEndedError);
+    expect(handlerError).toBeInstanceOf(AssociationEndedError);
+  });
+});
+
+describe('asynchronous operations window (PS3.7 D.3.3.3)', () => {
+  it('keeps N outstanding, correlates responses answered in reverse order', async () => {
+    const N = 4;
+    const waiting: { ctx: StoreContext; release: () => void }[] = [];
+    let maxActive = 0;
+    let l!: Loopback;
+    const order: number[] = [];
+    l = await loopback({
+      window: { maxOperationsInvoked: N, maxOperationsPerformed: N },
+      handlers: {
+        onStore: async (ctx) => {
+          await readAll(ctx.dataset);
+          maxActive = Math.max(maxActive, l.server.active);
+          await new Promise<void>((release) => {
+            waiting.push({ ctx, release });
+            if (waiting.length === N) {
+              // Answer the batch in reverse order of arrival.
+              for (const w of waiting.splice(0).reverse()) {
+                order.push(w.ctx.messageId);
+                w.release();
+              }
+            }
+          });
+          return { status: 0xb000 + Number(ctx.sopInstanceUid.split('.').at(-1)) };
+        },
+      },
+    });
+    expect(l.client.window).toBe(N);
+    const stores = Array.from({ length: 3 * N }, (_, i) =>
+      l.client.store({
+        dataset: sample(5000 + i),
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: `${UID}.${i}`,
+        transferSyntax: EXPLICIT,
+      }),
+    );
+    expect(l.client.outstanding).toBeLessThanOrEqual(N);
+    const responses = await Promise.all(stores);
+    responses.forEach((r, i) => {
+      expect(r.sopInstanceUid).toBe(`${UID}.${i}`);
+      expect(r.status.code).toBe(0xb000 + i);
+      expect(r.command.affectedSopInstanceUid).toBe(`${UID}.${i}`);
+    });
+    expect(maxActive).toBe(N);
+    // Reverse order really happened: within each batch the later request was answered first.
+    expect(order.slice(0, N)).toEqual([...order.slice(0, N)].sort((a, b) => b - a));
+    expect(l.client.outstanding).toBe(0);
+  });
+
+  it('throttles a peer that invokes beyond the window by not reading, not by buffering', async () => {
+    const releases: (() => void)[] = [];
+    let maxActive = 0;
+    let l!: Loopback;
+    l = await loopback({
+      window: { maxOperationsInvoked: 1, maxOperationsPerformed: 1 },
+      serverOptions: { maxQueuedRequests: 2, datasetHighWaterMark: 16384 },
+      handlers: {
+        onStore: async (ctx) => {
+          maxActive = Math.max(maxActive, l.server.active);
+          await readAll(ctx.dataset);
+          await new Promise<void>((resolve) => releases.push(resolve));
+        },
+      },
+    });
+    // Misbehave: bypass the client's window and pipeline 6 requests of 2 MB through the message layer.
+    const channel = channelOf(l.clientAssociation);
+    const responses: number[] = [];
+    const ids = [101, 102, 103, 104, 105, 106];
+    for (const id of ids) channel.expectResponses(id, (m) => responses.push(m.command.messageIdBeingRespondedTo!));
+    const sends = ids.map((id) =>
+      channel.send(
+        1 + 2 * 2, // the CT explicit context (Verification uses 1 and 3)
+        {
+          commandField: CommandField['C-STORE-RQ'],
+          messageId: id,
+          affectedSopClassUid: CT_IMAGE_STORAGE,
+          affectedSopInstanceUid: `${UID}.${id}`,
+          priority: 0,
+          commandDataSetType: CommandDataSetType.Present,
+        },
+        sample(2_000_000),
+      ),
+    );
+    void Promise.allSettled(sends);
+    await new Promise((r) => setTimeout(r, 500));
+    // One performing, at most one more received and waiting; the rest still in the peer's socket.
+    expect(maxActive).toBe(1);
+    expect(l.server.active).toBe(1);
+    expect(l.server.queued).toBeLessThanOrEqual(1);
+    expect(l.serverAssociation.incomingBufferedBytes).toBeLessThan(4 * 1024 * 1024);
+    expect(responses).toEqual([]);
+    while (responses.length < ids.length) {
+      releases.shift()?.();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(responses).toEqual(ids);
+    expect(maxActive).toBe(1);
+  });
+});
+
+describe('C-CANCEL, duplicates and malformed requests', () => {
+  it('signals C-CANCEL to the operation it names', async () => {
+    const cancelled: number[] = [];
+    let signalReason: unknown;
+    const l = await loopback({
+      handlers: {
+        onStore: async (ctx) => {
+          await readAll(ctx.dataset);
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+          signalReason = ctx.signal.reason;
+          return Status.Cancel;
+        },
+        onCancel: (ctx) => {
+          cancelled.push(ctx.messageId);
+          expect(ctx.found).toBe(true);
+        },
+      },
+    });
+    const store = l.client.store({
+      dataset: sample(100),
+      sopClassUid: CT_IMAGE_STORAGE,
+      sopInstanceUid: UID,
+      transferSyntax: EXPLICIT,
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await channelOf(l.clientAssociation).send(1, {
+      commandField: CommandField['C-CANCEL-RQ'],
+      messageIdBeingRespondedTo: 1,
+      commandDataSetType: CommandDataSetType.Absent,
+    });
+    const response = await store;
+    expect(response.status.category).toBe('cancel');
+    expect(cancelled).toEqual([1]);
+    expect((signalReason as Error).message).toContain('C-CANCEL');
+  });
+
+  it('answers a duplicate Message ID with 0x0210', async () => {
+    let release!: () => void;
+    const l = await loopback({
+      window: { maxOperationsInvoked: 2, maxOperationsPerformed: 2 },
+      handlers: {
+        onEcho: () =>
+          new Promise<void>((r) => {
+            release = r;
+          }),
+      },
+    });
+    const channel = channelOf(l.clientAssociation);
+    const got: number[] = [];
+    channel.expectResponses(500, (m) => got.push(m.command.status!));
+    const echo = {
+      commandField: CommandField['C-ECHO-RQ'],
+      messageId: 500,
+      affectedSopClassUid: VERIFICATION,
+      commandDataSetType: CommandDataSetType.Absent,
+    };
+    await channel.send(1, echo);
+    await channel.send(1, echo);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual([0x0210]);
+    release();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual([0x0210, 0]);
+  });
+
+  it('answers a command set missing a mandatory element with 0x0212 and the offending element', async () => {
+    const l = await loopback({ handlers: { onStore: () => undefined } });
+    const got: { status: number; offending: readonly number[] | undefined; comment: string | undefined }[] = [];
+    const channel = channelOf(l.clientAssociation);
+    channel.expectResponses(77, (m) =>
+      got.push({ status: m.command.status!, offending: m.command.offendingElement, comment: m.command.errorComment }),
+    );
+    // C-STORE-RQ without Affected SOP Instance UID, with a data set that must be drained.
+    const bytes = rawCommandSet([
+      { tag: 0x00000002, value: `${CT_IMAGE_STORAGE}\0` },
+      { tag: 0x00000100, us: 0x0001 },
+      { tag: 0x00000110, us: 77 },
+      { tag: 0x00000700, us: 0 },
+      { tag: 0x00000800, us: 1 },
+    ]);
+    l.clientAssociation.sendPData([{ presentationContextId: 5, isCommand: true, isLast: true, data: bytes }]);
+    l.clientAssociation.sendPData([{ presentationContextId: 5, isCommand: false, isLast: true, data: sample(1000) }]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual([{ status: 0x0212, offending: [0x00001000], comment: expect.stringContaining('Affected') }]);
+    expect((await l.client.echo()).status.code).toBe(0);
+  });
+
+  it('answers an unknown command field with 0x0211 in a response of the same number', async () => {
+    const l = await loopback();
+    const got: number[][] = [];
+    const channel = channelOf(l.clientAssociation);
+    channel.expectResponses(9, (m) => got.push([m.command.commandField, m.command.status!]));
+    const bytes = encodeCommandSet(
+      { commandField: 0x0031, messageId: 9, commandDataSetType: CommandDataSetType.Absent },
+      { validate: false },
+    );
+    l.clientAssociation.sendPData([{ presentationContextId: 1, isCommand: true, isLast: true, data: bytes }]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual([[0x8031, 0x0211]]);
+    expect((await l.client.echo()).status.code).toBe(0);
+  });
+
+  it('aborts on a lying group length or a data set without command; both processes survive', async () => {
+    for (const bad of ['group-length', 'orphan-dataset', 'huge-command'] as const) {
+      const l = await loopback();
+      if (bad === 'group-length') {
+        const bytes = rawCommandSet(
+          [
+            { tag: 0x00000002, value: `${VERIFICATION}\0` },
+            { tag: 0x00000100, us: 0x0030 },
+            { tag: 0x00000110, us: 1 },
+            { tag: 0x00000800, us: 0x0101 },
+          ],
+          { groupLengthDelta: 4 },
+        );
+        l.clientAssociation.sendPData([{ presentationContextId: 1, isCommand: true, isLast: true, data: bytes }]);
+      } else if (bad === 'orphan-dataset') {
+        l.clientAssociation.sendPData([{ presentationContextId: 1, isCommand: false, isLast: true, data: sample(10) }]);
+      } else {
+        for (let i = 0; i < 40; i++) {
+          l.clientAssociation.sendPData([
+            { presentationContextId: 1, isCommand: true, isLast: false, data: sample(10_000) },
+          ]);
+        }
+      }
+      expect((await l.serverAssociation.closed).reason).toBe('aborted');
+      expect((await l.clientAssociation.closed).reason).toBe('peer-aborted');
+    }
+    const fresh = await loopback();
+    expect((await fresh.client.echo()).status.code).toBe(0);
+  });
+
+  it('fails outstanding requests when the association ends', async () => {
+    let handlerSignal: AbortSignal | undefined;
+    const l = await loopback({
+      handlers: {
+        onStore: async (ctx) => {
+          handlerSignal = ctx.signal;
+          await readAll(ctx.dataset);
+          await new Promise(() => undefined);
+        },
+      },
+    });
+    const store = l.client.store({
+      dataset: sample(10_000),
+      sopClassUid: CT_IMAGE_STORAGE,
+      sopInstanceUid: UID,
+      transferSyntax: EXPLICIT,
+    });
+    const outcome = store.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await l.serverAssociation.abort();
+    const error = await outcome;
+    expect(error).toBeInstanceOf(AssociationEndedError);
+    expect((error as AssociationEndedError).reason).toBe('peer-aborted');
+    expect(handlerSignal?.aborted).toBe(true);
+  });
+});

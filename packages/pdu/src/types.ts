@@ -17,6 +17,7 @@ export const PduType = {
   'A-RELEASE-RP': 0x06,
   'A-ABORT': 0x07,
 } as const;
+/** The `kind` of a PDU: its name as PS3.8 9.3 spells it. */
 export type PduKind = keyof typeof PduType;
 
 /** Item and sub-item type codes, PS3.8 9.3.2, 9.3.3 and Annex D. */
@@ -49,6 +50,7 @@ export const PresentationContextResult = {
   AbstractSyntaxNotSupported: 3,
   TransferSyntaxesNotSupported: 4,
 } as const;
+/** A Result/Reason value of PS3.8 Table 9-18. */
 export type PresentationContextResultCode = (typeof PresentationContextResult)[keyof typeof PresentationContextResult];
 
 /** A-ASSOCIATE-RJ Result field, PS3.8 Table 9-21. */
@@ -85,6 +87,7 @@ export const AbortReason = {
   UnexpectedPduParameter: 5,
   InvalidPduParameterValue: 6,
 } as const;
+/** An A-ABORT Reason/Diag. value of PS3.8 Table 9-26. */
 export type AbortReasonCode = (typeof AbortReason)[keyof typeof AbortReason];
 
 /**
@@ -101,7 +104,10 @@ export interface Preserved {
   readonly [key: string]: unknown;
 }
 
-/** An item or sub-item of a type this codec does not know (or a known type in a place it does not belong). */
+/**
+ * An item or sub-item of a type this codec does not know, kept because PS3.8 9.3.1 says such items "shall be ignored
+ * and skipped" (a known type in a place it does not belong is an error instead).
+ */
 export interface UnknownItem {
   readonly itemType: number;
   /** The item's value, without its 4-byte header. */
@@ -169,6 +175,7 @@ export const UserIdentityType = {
   Saml: 4,
   Jwt: 5,
 } as const;
+/** A User-Identity-Type value of PS3.7 Table D.3-14. */
 export type UserIdentityTypeCode = (typeof UserIdentityType)[keyof typeof UserIdentityType];
 
 /** User Identity sub-item of an A-ASSOCIATE-RQ, PS3.7 D.3.3.7.1. */

@@ -265,9 +265,11 @@ describe('fixture cache', () => {
       expect(elements['0008,0018']).toBe(fixture.sopInstanceUid);
       expect(elements['0002,0010']).toBe(fixture.transferSyntaxUid);
     }
-    // No temporary directories are left behind.
+    // No temporary directories or locks are left behind.
     for (const kind of ['ct', 'sr']) {
-      expect((await readdir(join(cacheDir, kind))).filter((name) => name.startsWith('.'))).toEqual([]);
+      expect(
+        (await readdir(join(cacheDir, kind))).filter((name) => name.startsWith('.') || name.endsWith('.lock')),
+      ).toEqual([]);
     }
     const fresh = first.find(
       (f) => f.kind === 'ct' && f.transferSyntaxUid === TransferSyntaxUid.ExplicitVRLittleEndian,

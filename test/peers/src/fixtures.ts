@@ -5,14 +5,15 @@
  * Fixtures are cached under `os.tmpdir()/netdicom-fixtures-<hash>` (or `$NETDICOM_FIXTURES_DIR`), where the hash
  * covers the generator's source and the tool versions, so repeated runs reuse them and a change regenerates them.
  * Each fixture is made in a private temporary directory and renamed into place whole, so parallel test processes
- * never see a half-made fixture.
+ * never see a half-made fixture; a lock directory beside it lets one process make it while the others wait.
  *
  * @packageDocumentation
  */
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { dcmdump, parseDcmdump } from './dcmtk.js';
 import { FixtureError, InvalidArgumentError } from './errors.js';
@@ -233,29 +234,79 @@ const MANIFEST_NAME = 'fixture.json';
 
 async function loadOrMake(root: string, kind: FixtureKind, ts: TransferSyntaxInfo): Promise<Fixture> {
   const dir = join(root, kind, ts.keyword);
-  const existing = await readManifest(dir);
-  if (existing !== undefined) return existing;
-  return limited(async () => {
-    const again = await readManifest(dir);
-    if (again !== undefined) return again;
+  const lock = `${dir}.lock`;
+  for (;;) {
+    const existing = await readManifest(dir);
+    if (existing !== undefined) return existing;
     await mkdir(join(root, kind), { recursive: true });
-    const work = await mkdtemp(join(root, kind, `.${ts.keyword}-`));
-    try {
-      const manifest = await generate(work, kind, ts);
-      await writeFile(join(work, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`);
+    if (await tryLock(lock)) {
       try {
-        await rename(work, dir);
-      } catch (error) {
-        // Another process renamed its copy into place first: use that one.
-        const theirs = await readManifest(dir);
-        if (theirs === undefined) throw error;
-        return theirs;
+        return (await readManifest(dir)) ?? (await limited(() => makeInto(dir, kind, ts)));
+      } finally {
+        await rm(lock, { recursive: true, force: true });
       }
-      return toFixture(dir, manifest);
-    } finally {
-      await rm(work, { recursive: true, force: true });
     }
-  });
+    // Another process (another test file or package) is making this fixture: wait for it rather than redo it.
+    await waitForOtherMaker(dir, lock);
+  }
+}
+
+async function tryLock(lock: string): Promise<boolean> {
+  try {
+    await mkdir(lock);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  await writeFile(join(lock, 'pid'), String(process.pid));
+  return true;
+}
+
+async function waitForOtherMaker(dir: string, lock: string): Promise<void> {
+  for (;;) {
+    await delay(50);
+    if ((await readManifest(dir)) !== undefined) return;
+    let since: number;
+    try {
+      since = (await stat(lock)).mtimeMs;
+    } catch {
+      return; // The lock is gone (its holder failed): try again.
+    }
+    const pid = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => ''));
+    const holderAlive = Number.isInteger(pid) && pid > 0 ? isAlive(pid) : Date.now() - since < 30_000;
+    if (!holderAlive || Date.now() - since > 10 * 60_000) {
+      await rm(lock, { recursive: true, force: true });
+      return;
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function makeInto(dir: string, kind: FixtureKind, ts: TransferSyntaxInfo): Promise<Fixture> {
+  const work = await mkdtemp(join(dirname(dir), `.${ts.keyword}-`));
+  try {
+    const manifest = await generate(work, kind, ts);
+    await writeFile(join(work, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`);
+    try {
+      await rename(work, dir);
+    } catch (error) {
+      // Another process renamed its copy into place first (its lock went stale): use that one.
+      const theirs = await readManifest(dir);
+      if (theirs === undefined) throw error;
+      return theirs;
+    }
+    return toFixture(dir, manifest);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 async function readManifest(dir: string): Promise<Fixture | undefined> {

@@ -1,18 +1,13 @@
 /**
- * The narrow view store-scu takes of `@netdicom/dimse` (docs/architecture.md): `createDimseClient(association)` with
- * `echo()` and `store(...)`. Kept in one file so the rest of the package depends on this shape only.
+ * The narrow view store-scu takes of `@netdicom/dimse` (PS3.7 9.1.1 C-STORE, 9.1.5 C-ECHO): one place that adapts
+ * dimse's client to what the senders need (status code and error comment).
  */
 
 import type { Association } from '@netdicom/association';
-import * as dimse from '@netdicom/dimse';
-import { createFallbackClient } from './fallback-dimse.js';
+import { createDimseClient, type DatasetInput } from '@netdicom/dimse';
 
 /** A dataset as `@netdicom/dimse` accepts it: bytes, a stream of bytes, a file range, or a dcmjs dataset. */
-export type DimseDataset =
-  | Uint8Array
-  | AsyncIterable<Uint8Array>
-  | { readonly path: string; readonly offset?: number }
-  | Record<string, unknown>;
+export type DimseDataset = DatasetInput;
 
 /** A C-STORE request, PS3.7 9.1.1. */
 export interface DimseStoreRequest {
@@ -22,9 +17,10 @@ export interface DimseStoreRequest {
   readonly transferSyntax?: string;
   readonly presentationContextId?: number;
   readonly priority?: number;
+  readonly signal?: AbortSignal;
 }
 
-/** What a C-STORE or C-ECHO response carries that store-scu uses, PS3.7 9.3.1.2 / 9.3.5.2. */
+/** What store-scu uses of a C-STORE or C-ECHO response, PS3.7 9.3.1.2 / 9.3.5.2. */
 export interface DimseResponse {
   readonly status: number;
   readonly errorComment?: string;
@@ -36,14 +32,15 @@ export interface DimseClient {
   store(request: DimseStoreRequest): Promise<DimseResponse>;
 }
 
-/** Whether `@netdicom/dimse` provides `createDimseClient` (otherwise the local fallback client is used). */
-export function hasDimseClient(): boolean {
-  return typeof (dimse as Record<string, unknown>)['createDimseClient'] === 'function';
-}
-
-/** Creates the `@netdicom/dimse` client of an association, or the minimal local one while dimse has none. */
+/** Creates the `@netdicom/dimse` client of an association, seen through {@link DimseClient}. */
 export function createClient(association: Association): DimseClient {
-  const factory = (dimse as Record<string, unknown>)['createDimseClient'];
-  if (typeof factory !== 'function') return createFallbackClient(association);
-  return (factory as (association: Association) => DimseClient)(association);
+  const client = createDimseClient(association);
+  const map = (response: { status: { code: number }; errorComment?: string }): DimseResponse => ({
+    status: response.status.code,
+    ...(response.errorComment ? { errorComment: response.errorComment } : {}),
+  });
+  return {
+    echo: async () => map(await client.echo()),
+    store: async (request) => map(await client.store(request)),
+  };
 }

@@ -7,7 +7,7 @@
 
 import { ByteReader } from './byte-reader.js';
 import { DatasetParseError, StoreFileError } from './errors.js';
-import { verifyBufferExtent, verifyFileExtent } from './extent.js';
+import { type RandomAccess, verifyExtent } from './extent.js';
 import {
   encodingOf,
   MEDIA_STORAGE_DIRECTORY_SOP_CLASS,
@@ -16,9 +16,9 @@ import {
   sniffDicom,
 } from './part10.js';
 import { SNIFF_SIZE } from './scan.js';
-import { bufferChunks, inflateRaw, readFileRange } from './sources.js';
+import { inflateRaw } from './sources.js';
 import { describeTransferSyntax, TransferSyntax } from './transfer-syntax.js';
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 /** Where the bytes of a queued file are. */
 export type FileSource =
@@ -46,19 +46,53 @@ const SOP_CLASS_UID = 0x00080016;
 const SOP_INSTANCE_UID = 0x00080018;
 const PLAN_READ_SIZE = 16 * 1024;
 
-function chunksOf(source: FileSource, start: number, chunkSize: number): AsyncIterable<Uint8Array> {
-  return source.kind === 'path'
-    ? readFileRange(source.path, start, Number.POSITIVE_INFINITY, chunkSize)
-    : bufferChunks(source.bytes.subarray(start), chunkSize);
+/** Random access to a queued file's bytes, reading its first 16 KiB once. */
+interface Access extends RandomAccess {
+  readonly head: Uint8Array;
+  close(): Promise<void>;
 }
 
-async function headOf(source: FileSource): Promise<{ head: Uint8Array; size: number }> {
-  if (source.kind === 'buffer') return { head: source.bytes.subarray(0, SNIFF_SIZE), size: source.bytes.length };
-  const { size } = await stat(source.path);
-  const reader = new ByteReader(readFileRange(source.path, 0, SNIFF_SIZE, SNIFF_SIZE));
-  const head = await reader.peek(SNIFF_SIZE);
-  await reader.close();
-  return { head, size };
+async function openAccess(source: FileSource): Promise<Access> {
+  if (source.kind === 'buffer') {
+    const bytes = source.bytes;
+    return {
+      size: bytes.length,
+      head: bytes.subarray(0, PLAN_READ_SIZE),
+      read: async (position, length) => bytes.subarray(position, position + length),
+      close: async () => {},
+    };
+  }
+  const handle = await open(source.path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.allocUnsafe(Math.min(PLAN_READ_SIZE, size));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const cached = head.subarray(0, bytesRead);
+    return {
+      size,
+      head: cached,
+      async read(position, length) {
+        if (position + length <= cached.length) return cached.subarray(position, position + length);
+        const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - position)));
+        const result = await handle.read(buffer, 0, buffer.length, position);
+        return buffer.subarray(0, result.bytesRead);
+      },
+      close: () => handle.close(),
+    };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function* chunksOf(access: Access, start: number): AsyncGenerator<Uint8Array> {
+  let position = start;
+  while (position < access.size) {
+    const chunk = await access.read(position, PLAN_READ_SIZE);
+    if (chunk.length === 0) return;
+    position += chunk.length;
+    yield chunk;
+  }
 }
 
 /**
@@ -68,15 +102,16 @@ async function headOf(source: FileSource): Promise<{ head: Uint8Array; size: num
  */
 export async function inspectFile(queued: QueuedFile): Promise<PlannedFile> {
   const { file, source } = queued;
-  let head: Uint8Array;
-  let size: number;
+  let access: Access;
   try {
-    ({ head, size } = await headOf(source));
+    access = await openAccess(source);
   } catch (error) {
     throw new StoreFileError('unreadable', file, `Cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
-  const sniff = sniffDicom(head, size);
+  const size = access.size;
+  const sniff = sniffDicom(access.head.subarray(0, SNIFF_SIZE), size);
   if (sniff.kind === 'not-dicom') {
+    await access.close();
     throw new StoreFileError(
       'not-dicom',
       file,
@@ -93,7 +128,7 @@ export async function inspectFile(queued: QueuedFile): Promise<PlannedFile> {
       transferSyntaxUid = sniff.transferSyntaxUid;
     } else {
       const start = sniff.kind === 'part10' ? 132 : 0;
-      reader = new ByteReader(chunksOf(source, start, PLAN_READ_SIZE));
+      reader = new ByteReader(chunksOf(access, start));
       const meta = await readFileMeta(reader);
       transferSyntaxUid = meta.transferSyntaxUid;
       metaSopClass = meta.mediaStorageSopClassUid;
@@ -106,7 +141,7 @@ export async function inspectFile(queued: QueuedFile): Promise<PlannedFile> {
       throw new StoreFileError('dicomdir', file, `${file} is a DICOMDIR (Media Storage Directory), not an instance`);
     }
     const ts = describeTransferSyntax(transferSyntaxUid);
-    const raw = chunksOf(source, datasetOffset, PLAN_READ_SIZE);
+    const raw = chunksOf(access, datasetOffset);
     reader = new ByteReader(ts.deflated ? inflateRaw(raw) : raw);
     const found = await readTopLevelStrings(reader, encodingOf(ts), [SOP_CLASS_UID, SOP_INSTANCE_UID]);
     const sopClassUid = found.get(SOP_CLASS_UID) || metaSopClass;
@@ -127,10 +162,7 @@ export async function inspectFile(queued: QueuedFile): Promise<PlannedFile> {
     await reader.close();
     reader = undefined;
     // Headers only, values jumped over: a file cut after its header is caught here, before any association.
-    if (!ts.deflated) {
-      if (source.kind === 'path') await verifyFileExtent(source.path, datasetOffset, encodingOf(ts));
-      else await verifyBufferExtent(source.bytes, datasetOffset, encodingOf(ts));
-    }
+    if (!ts.deflated) await verifyExtent(access, datasetOffset, encodingOf(ts));
     return {
       file,
       source,
@@ -157,13 +189,18 @@ export async function inspectFile(queued: QueuedFile): Promise<PlannedFile> {
     throw new StoreFileError('unreadable', file, `Cannot read ${file}: ${(error as Error).message}`, { cause: error });
   } finally {
     await reader?.close().catch(() => {});
+    await access.close().catch(() => {});
   }
 }
 
 /** Outcome of {@link planFiles}: inspected files in queue order, and files that cannot be sent. */
 export interface FilePlan {
   readonly files: PlannedFile[];
-  readonly errors: { readonly file: string; readonly error: StoreFileError }[];
+  readonly errors: {
+    readonly file: string;
+    readonly error: StoreFileError /** Index in the queue. */;
+    readonly index: number;
+  }[];
 }
 
 /** Inspects every queued file, `concurrency` at a time, keeping queue order. See {@link inspectFile}. */
@@ -191,10 +228,10 @@ export async function planFiles(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 8, queue.length)) }, worker));
   const files: PlannedFile[] = [];
   const errors: FilePlan['errors'][number][] = [];
-  for (const result of results) {
-    if (result instanceof StoreFileError) errors.push({ file: result.file, error: result });
+  results.forEach((result, index) => {
+    if (result instanceof StoreFileError) errors.push({ file: result.file, error: result, index });
     else files.push(result);
-  }
+  });
   return { files, errors };
 }
 

@@ -8,7 +8,7 @@ import type { Association } from '@netdicom/association';
 import type { DimseClient, DimseDataset } from './dimse-bridge.js';
 import { StoreFileError, TranscodeError } from './errors.js';
 import type { PlannedFile } from './plan.js';
-import { bufferChunks, readFileRange } from './sources.js';
+import { bufferChunks, evenChunks, readFileRange } from './sources.js';
 import { describeStoreStatus, type StoreStatus } from './store-status.js';
 import { type DecompressionPolicy, transcodeDataset, transcodeImpossibility } from './transcode.js';
 import { TransferSyntax, transferSyntaxName } from './transfer-syntax.js';
@@ -88,10 +88,7 @@ export function datasetFor(file: PlannedFile, transferSyntax: string, policy: De
         file.source.kind === 'path'
           ? readFileRange(file.source.path, file.datasetOffset)
           : bufferChunks(file.source.bytes.subarray(file.datasetOffset));
-      return (async function* () {
-        yield* raw;
-        yield new Uint8Array(1);
-      })();
+      return evenChunks(raw);
     }
     return file.source.kind === 'path'
       ? { path: file.source.path, offset: file.datasetOffset }
@@ -101,7 +98,7 @@ export function datasetFor(file: PlannedFile, transferSyntax: string, policy: De
     file.source.kind === 'path'
       ? readFileRange(file.source.path, file.datasetOffset)
       : bufferChunks(file.source.bytes.subarray(file.datasetOffset));
-  return transcodeDataset(raw, { from: file.transferSyntaxUid, to: transferSyntax, decompress: policy });
+  return evenChunks(transcodeDataset(raw, { from: file.transferSyntaxUid, to: transferSyntax, decompress: policy }));
 }
 
 /** What one C-STORE of a file produced. */

@@ -21,7 +21,7 @@ import {
   StoreScuError,
 } from './errors.js';
 import { type PlannedFile, planAssociations, planFiles, type QueuedFile } from './plan.js';
-import { sniffFile, walkDirectory } from './scan.js';
+import { walkDirectory } from './scan.js';
 import { storePlannedFile } from './sender.js';
 import { isTransientStatus, type StoreStatus } from './store-status.js';
 import type { DecompressionPolicy } from './transcode.js';
@@ -292,8 +292,11 @@ export class StoreScu {
   }
 
   /** Expands directories into files recognised as DICOM; returns the files and the skip warnings. */
-  private async expand(signal: AbortSignal | undefined): Promise<{ files: QueuedFile[]; warnings: string[] }> {
+  private async expand(
+    signal: AbortSignal | undefined,
+  ): Promise<{ files: QueuedFile[]; warnings: string[]; fromDirectory: Set<QueuedFile> }> {
     const files: QueuedFile[] = [];
+    const fromDirectory = new Set<QueuedFile>();
     const warnings: string[] = [];
     for (const entry of this.queue) {
       if (entry.kind === 'memory') {
@@ -305,23 +308,14 @@ export class StoreScu {
           ...(signal ? { signal } : {}),
           onError: (path, error) => warnings.push(`${path}: skipped, cannot be read (${(error as Error).message})`),
         });
-        const kinds = await Promise.all(
-          found.map((file) => sniffFile(file.path).catch((error: Error) => ({ kind: 'error' as const, error }))),
-        );
-        found.forEach((file, index) => {
-          const sniff = kinds[index]!;
-          if (sniff.kind === 'not-dicom') {
-            this.log(`${file.path}: not DICOM, skipped`);
-            warnings.push(`${file.path}: skipped, not a DICOM file`);
-          } else if (sniff.kind === 'error') {
-            warnings.push(`${file.path}: skipped, cannot be read (${sniff.error.message})`);
-          } else {
-            files.push({ file: file.path, source: { kind: 'path', path: file.path } });
-          }
-        });
+        for (const file of found) {
+          const queued: QueuedFile = { file: file.path, source: { kind: 'path', path: file.path } };
+          fromDirectory.add(queued);
+          files.push(queued);
+        }
       }
     }
-    return { files, warnings };
+    return { files, warnings, fromDirectory };
   }
 
   /**
@@ -400,15 +394,23 @@ export class StoreScu {
 
     try {
       this.progress.next(EMPTY_PROGRESS);
-      const { files: queued, warnings } = await this.expand(internal);
-      totalFiles = queued.length;
+      const { files: queued, warnings, fromDirectory } = await this.expand(internal);
+      const plan = await planFiles(queued, { signal: internal });
+      // Files found in folders that are not DICOM are skipped with a warning, not counted.
+      const skipped = new Set(
+        plan.errors.filter(({ error, index }) => error.reason === 'not-dicom' && fromDirectory.has(queued[index]!)),
+      );
+      for (const { file } of skipped) {
+        this.log(`${file}: not DICOM, skipped`);
+        warnings.push(`${file}: skipped, not a DICOM file`);
+      }
+      totalFiles = queued.length - skipped.size;
       this.log(`${totalFiles} file(s) to send to ${this.options.addr}`);
       this.call(callbacks.onTransferStarted, null, {
         message: `Sending ${totalFiles} file(s) to ${this.options.addr}`,
         totalFiles,
       });
-      const plan = await planFiles(queued, { signal: internal });
-      for (const { file, error } of plan.errors) fail(file, error);
+      for (const entry of plan.errors) if (!skipped.has(entry)) fail(entry.file, entry.error);
       bytesTotal = plan.files.reduce((sum, file) => sum + (file.size - file.datasetOffset), 0);
       emit();
       const associations = planAssociations(plan.files, {

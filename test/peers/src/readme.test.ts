@@ -1,13 +1,6 @@
 // The README's example, run as written.
 import { expect, it } from 'vitest';
-import {
-  dcmdumpElements,
-  diffElements,
-  makeFixture,
-  runStorescu,
-  startStorescp,
-  storescuConfigArgs,
-} from './index.js';
+import { dcmdumpElements, diffElements, makeFixture, runStorescu, startStorescp, storescuConfigArgs } from './index.js';
 
 it('README example: a JPEG-LS CT goes through storescu to storescp unchanged', async () => {
   const ct = await makeFixture('ct', 'JPEGLSLossless');

@@ -232,3 +232,64 @@ export class StoreScpOptionsError extends StoreScpError {
     super(message, 'ERR_NETDICOM_STORE_SCP_OPTIONS', StoreStatus.StorageFailure, options);
   }
 }
+
+/**
+ * A store arrived while the SCP was closing: status 0xA700 Refused: Out of Resources (PS3.4 Table B.2-1), so the
+ * sender keeps the instance and sends it again later. Nothing is kept.
+ */
+export class ScpClosingError extends StoreScpError {
+  constructor() {
+    super('the SCP is shutting down', 'ERR_NETDICOM_STORE_SCP_CLOSING', StoreStatus.OutOfResources);
+  }
+}
+
+/**
+ * A custom `onStore` handler threw: status 0x0110 Processing failure (PS3.7 Annex C, a general failure status of every
+ * DIMSE service). `cause` is what the handler threw.
+ */
+export class StoreHandlerError extends StoreScpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_NETDICOM_STORE_HANDLER', 0x0110, options);
+  }
+}
+
+/**
+ * A custom `onStore` handler answered a failure status (PS3.4 Table B.2-1). Reported on `failed$`; `status` is the
+ * handler's answer.
+ */
+export class StoreRefusedError extends StoreScpError {
+  constructor(status: number, errorComment: string | undefined) {
+    super(
+      `the onStore handler answered 0x${status.toString(16).toUpperCase().padStart(4, '0')}${errorComment ? `: ${errorComment}` : ''}`,
+      'ERR_NETDICOM_STORE_REFUSED',
+      status,
+    );
+  }
+}
+
+/**
+ * The exec-on-reception program could not run, failed, timed out, or was dropped because too many were waiting. The
+ * store itself succeeded (its status, 0x0000, went out; PS3.4 B.2.3): this is reported on `errors$` only.
+ */
+export class ExecOnReceptionError extends StoreScpError {
+  /** The argv that was (or would have been) run. */
+  readonly argv: readonly string[];
+  /** Exit code, when the program exited. */
+  readonly exitCode: number | undefined;
+  /** Signal that ended the program, when one did. */
+  readonly signal: string | undefined;
+  /** The end of what the program wrote on stderr (at most 2 KiB). */
+  readonly stderr: string;
+
+  constructor(
+    message: string,
+    details: { argv: readonly string[]; exitCode?: number; signal?: string; stderr?: string },
+    options?: { cause?: unknown },
+  ) {
+    super(message, 'ERR_NETDICOM_STORE_EXEC', 0x0000, options);
+    this.argv = details.argv;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.stderr = details.stderr ?? '';
+  }
+}

@@ -13,7 +13,13 @@ const EXTRA_TAGS = {
   BodyPartExamined: 0x00180015,
 } as const;
 
-/** The dataset with its header read: the routing attributes, and a stream that still yields every byte. */
+/**
+ * Bytes of a dataset held at most while its header is read (4 MiB). The header reader stops after the routing
+ * attributes (groups 0008-0020), so this is only reached by datasets with megabytes of elements before them.
+ */
+export const DEFAULT_HEADER_PEEK_LIMIT = 4 * 1024 * 1024;
+
+/** The dataset with its header read (PS3.5 7.1): the routing attributes, and a stream that still yields every byte. */
 export interface PeekedDataset {
   /** The header, or undefined when it was not complete within the limit (then `attributes` is empty). */
   readonly header: DatasetHeader | undefined;
@@ -26,12 +32,13 @@ export interface PeekedDataset {
  * Reads the routing attributes at the start of a dataset stream without consuming it: the chunks read are kept
  * (at most about `limit` bytes, typically a few kilobytes, since the reader stops after the attributes it wants)
  * and replayed before the rest of the stream. Throws the header reader's MalformedDatasetError for data that is not
- * a dataset in `transferSyntax`.
+ * a dataset in `transferSyntax` (PS3.5 section 7 and 10). When the limit is reached first, `header` is undefined and
+ * `attributes` empty; the stream still yields every byte.
  */
 export async function peekHeader(
   dataset: Readable,
   transferSyntax: string,
-  limit = 16 * 1024 * 1024,
+  limit = DEFAULT_HEADER_PEEK_LIMIT,
 ): Promise<PeekedDataset> {
   const reader = createHeaderReader({ transferSyntax, tags: Object.values(EXTRA_TAGS) });
   const chunks: Uint8Array[] = [];

@@ -5,7 +5,17 @@
  * @packageDocumentation
  */
 export * from './file-store/index.js';
-export { peekHeader, type PeekedDataset, routingAttributes } from './header.js';
+export {
+  checkExecTemplate,
+  createExecRunner,
+  EXEC_PLACEHOLDERS,
+  type ExecPlaceholder,
+  type ExecRunner,
+  type ExecRunnerOptions,
+  type ExecValues,
+  expandExecTemplate,
+} from './exec.js';
+export { DEFAULT_HEADER_PEEK_LIMIT, type PeekedDataset, peekHeader, routingAttributes } from './header.js';
 export * from './sop-classes.js';
 export {
   type AssociationEnded,

@@ -3,12 +3,12 @@
  * instance durably on disk, streams every dataset in bounded memory, and refuses what it must with the answers the
  * standard prescribes.
  */
-import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import {
   type Association,
+  type AssociationDecision,
   type AssociationRequestInfo,
   type AssociationServer,
   type AssociationTimeouts,
@@ -21,24 +21,36 @@ import {
   type UserIdentity,
   type UserIdentityVerdict,
 } from '@netdicom/association';
-import { createDimseServer, type DatasetHeader } from '@netdicom/dimse';
+import { createDimseServer, type DatasetHeader, type DimseServer } from '@netdicom/dimse';
 import type { AAssociateRq } from '@netdicom/pdu';
 import { type Observable, Subject } from 'rxjs';
-import { StoreScpError, StoreScpOptionsError, StoreStatus } from './errors.js';
+import {
+  DatasetMismatchError,
+  type ExecOnReceptionError,
+  ObjectTooLargeError,
+  ScpClosingError,
+  StoreHandlerError,
+  StoreRefusedError,
+  StoreScpError,
+  StoreScpOptionsError,
+  StoreStatus,
+} from './errors.js';
+import { checkExecTemplate, createExecRunner, type ExecRunner, expandExecTemplate } from './exec.js';
 import {
   type DuplicatePolicy,
   type FileStore,
   type FileStoreLayout,
   openFileStore,
   type RoutingAttributes,
+  stripDicomPadding,
 } from './file-store/index.js';
-import { peekHeader } from './header.js';
+import { DEFAULT_HEADER_PEEK_LIMIT, peekHeader } from './header.js';
 import { storageSopClassUids, VERIFICATION_SOP_CLASS } from './sop-classes.js';
 
 /** A DIMSE status answer: a code, or a code with an Error Comment (0000,0902), PS3.7 9.1.1.1.9 and Annex C. */
 export type StoreStatusAnswer = number | { readonly status: number; readonly errorComment?: string };
 
-/** Who sent a store or echo, and over what. */
+/** Who sent a store or echo, and over what (PS3.8 7.1.1: the AE titles of the A-ASSOCIATE-RQ). */
 export interface PeerInfo {
   readonly callingAeTitle: string;
   readonly calledAeTitle: string;
@@ -46,37 +58,46 @@ export interface PeerInfo {
   readonly remotePort: number | undefined;
 }
 
-/** What a custom {@link StoreScpOptions.onStore} handler receives. */
+/** What a custom {@link StoreScpOptions.onStore} handler receives (the C-STORE-RQ of PS3.7 9.1.1.1). */
 export interface StoreContext extends PeerInfo {
   readonly association: Association;
   readonly messageId: number;
+  /** Affected SOP Class UID of the command. */
   readonly sopClassUid: string;
+  /** Affected SOP Instance UID of the command. */
   readonly sopInstanceUid: string;
   /** Transfer syntax of the presentation context the dataset arrived on. */
   readonly transferSyntax: string;
+  /** Priority (0000,0700): 0 medium, 1 high, 2 low. */
+  readonly priority: number;
   /** Routing attributes read from the dataset header (PatientID, StudyInstanceUID, ...). */
   readonly attributes: RoutingAttributes;
-  /** The parsed header, when it could be read within the limit. */
+  /** The parsed header, when it could be read within the first 4 MiB. */
   readonly header: DatasetHeader | undefined;
-  /** Every byte of the dataset, as received. Consume it (or let it be discarded by returning). */
+  /**
+   * Every byte of the dataset, as received, from the first. Consume it, or return without reading it: the rest is
+   * then received and dropped. With `maxObjectSize`, iterating past it throws {@link ObjectTooLargeError}.
+   */
   readonly dataset: AsyncIterable<Uint8Array>;
-  /** Aborted when the peer cancels (C-CANCEL) or the association ends. */
+  /** Aborted when the peer cancels (C-CANCEL), the association ends, or `close()` gives up waiting. */
   readonly signal: AbortSignal;
 }
 
-/** What a custom {@link StoreScpOptions.onEcho} handler receives. */
+/** What a custom {@link StoreScpOptions.onEcho} handler receives (C-ECHO-RQ, PS3.7 9.1.5.1). */
 export interface EchoContext extends PeerInfo {
   readonly association: Association;
   readonly messageId: number;
 }
 
-/** TLS settings of the SCP (PS3.15 B.1): TLS 1.2 or later. */
+/** TLS settings of the SCP (PS3.15 B.1, the Basic TLS Secure Transport Connection Profile): TLS 1.2 or later. */
 export interface StoreScpTlsOptions {
+  /** Our private key (PEM). */
   readonly key: string | Buffer;
+  /** Our certificate chain (PEM). */
   readonly cert: string | Buffer;
-  /** CA certificates that client certificates are verified against. */
+  /** CA certificates that client certificates are verified against (default: the system's). */
   readonly ca?: string | Buffer | readonly (string | Buffer)[];
-  /** Require a client certificate signed by `ca` (mutual TLS). Default false. */
+  /** Require a client certificate that verifies against `ca` (mutual TLS). Default false. */
   readonly requireClientCertificate?: boolean;
   /** Further node:tls server options (ciphers, ...). */
   readonly extra?: TlsOptions;
@@ -100,7 +121,7 @@ export interface StoreScpOptions {
   readonly checkCalledAeTitle?: boolean;
   /** Accept only these calling AE titles (default any). */
   readonly acceptCallingAeTitles?: readonly string[];
-  /** SOP classes accepted: the storage SOP classes of the standard and Verification (default), or a list. */
+  /** SOP classes accepted besides Verification (default: every storage SOP class of the standard). */
   readonly sopClasses?: readonly string[];
   /** Accept any SOP class proposed, also ones we do not know (default false). */
   readonly acceptUnknownSopClasses?: boolean;
@@ -112,38 +133,48 @@ export interface StoreScpOptions {
     request: AAssociateRq,
     info: AssociationRequestInfo,
   ) => UserIdentityVerdict | Promise<UserIdentityVerdict>;
+  /** Serve DICOM over TLS (PS3.15 B.1) instead of plain TCP. */
   readonly tls?: StoreScpTlsOptions;
-  /** Simultaneous associations (default 64); beyond: A-ASSOCIATE-RJ transient, local limit exceeded. */
+  /** Simultaneous associations (default 100); beyond: A-ASSOCIATE-RJ transient, local limit exceeded. */
   readonly maxAssociations?: number;
-  /** Operations a peer may have in flight on one association (asynchronous operations window, default 16). */
+  /**
+   * Operations a peer may have outstanding on one association: the Maximum Number of Operations Invoked we grant in
+   * the Asynchronous Operations Window (PS3.7 D.3.3.3; default 16, 0 = unlimited). Only answered when proposed.
+   */
   readonly maxOperationsPerformed?: number;
   /** Association timers in milliseconds (idle, ARTIM, write, ...), see @netdicom/association. */
   readonly timeouts?: AssociationTimeouts;
   /** Our Maximum Length Received (PS3.8 D.1). */
   readonly maxPduLength?: number;
-  /** Largest dataset accepted, in bytes; larger ones are refused with Out of Resources (0xA702). */
+  /** Largest dataset accepted, in bytes; larger ones are refused with 0xA702 (Out of Resources family). */
   readonly maxObjectSize?: number;
   /** fsync files and directories before answering (default true). Never turn off for real data. */
   readonly fsync?: boolean;
-  /** Replaces the file store: store the dataset elsewhere and answer a status. */
-  readonly onStore?: (context: StoreContext) => Promise<StoreStatusAnswer> | StoreStatusAnswer;
+  /** Replaces the file store: store the dataset elsewhere and answer a status (undefined or 0 = Success). */
+  readonly onStore?: (context: StoreContext) => Promise<StoreStatusAnswer | undefined> | StoreStatusAnswer | undefined;
   /** Answers C-ECHO (default Success). */
-  readonly onEcho?: (context: EchoContext) => Promise<StoreStatusAnswer> | StoreStatusAnswer;
+  readonly onEcho?: (context: EchoContext) => Promise<StoreStatusAnswer | undefined> | StoreStatusAnswer | undefined;
   /**
-   * A program to run (no shell) after each stored instance: argv, with placeholders `{path}`, `{sopInstanceUid}`,
-   * `{sopClassUid}`, `{studyInstanceUid}`, `{seriesInstanceUid}`, `{patientId}`, `{callingAeTitle}`,
-   * `{transferSyntax}` replaced in each argument.
+   * A program to run (no shell) after each stored instance: an argv array whose arguments may contain the
+   * placeholders of `EXEC_PLACEHOLDERS` (`{path}`, `{sopInstanceUid}`, `{patientId}`, ...). Each argument stays one
+   * argument whatever a peer's values contain. Runs after the Success response; never delays it.
    */
   readonly execOnReception?: readonly string[];
+  /** exec-on-reception programs running at once (default 4); more wait in a queue of at most 10 000. */
+  readonly execOnReceptionConcurrency?: number;
+  /** Kill an exec-on-reception program running longer than this, ms (default 300 000; 0 = never). */
+  readonly execOnReceptionTimeout?: number;
   /** Quiet period after which a study counts as complete for `studyCompleted$`, ms (default 30 000). */
   readonly studyCompletionTimeout?: number;
   /** How long `close()` lets stores in flight finish before aborting, ms (default 30 000). */
   readonly closeTimeout?: number;
 }
 
-/** An instance stored (and durable) — one per Success answered by the default file store. */
+/** An instance stored durably by the default file store (PS3.4 B.2.3: its Success is being answered). */
 export interface ReceivedInstance extends PeerInfo {
+  /** Absolute path of the Part-10 file. */
   readonly path: string;
+  /** Path under `storageDir`, with `/`. */
   readonly relativePath: string;
   readonly sopClassUid: string;
   readonly sopInstanceUid: string;
@@ -155,12 +186,13 @@ export interface ReceivedInstance extends PeerInfo {
   readonly modality: string | undefined;
   /** Dataset bytes received. */
   readonly bytes: number;
-  /** From the first byte of the dataset to the durable rename. */
+  /** From the start of the store to the durable rename. */
   readonly durationSeconds: number;
+  /** Set when an instance with this SOP Instance UID was already stored. */
   readonly duplicate?: 'overwritten' | 'kept-first' | 'kept-both';
 }
 
-/** An association that was accepted. */
+/** An association that was accepted (PS3.8 7.1). */
 export interface AssociationInfo extends PeerInfo {
   /** Sequence number of the association in this SCP. */
   readonly id: number;
@@ -168,47 +200,94 @@ export interface AssociationInfo extends PeerInfo {
 
 /** An association that ended, with the instances it stored. */
 export interface AssociationEnded extends AssociationInfo {
+  /** `released`, `aborted` (by us), `peer-aborted`, `provider-aborted`, `transport-closed` or `error`. */
   readonly reason: string;
   readonly instances: readonly ReceivedInstance[];
   readonly durationSeconds: number;
 }
 
-/** A study that received no instance for the quiet period. */
+/** A study that received no instance for the quiet period (or was still pending at `close()`). */
 export interface StudyCompleted {
   readonly studyInstanceUid: string;
   readonly patientId: string | undefined;
   readonly instances: readonly ReceivedInstance[];
 }
 
-/** An association request we refused. */
+/** An association request we refused with an A-ASSOCIATE-RJ (PS3.8 7.1.1.9, Table 9-21). */
 export interface RejectedAssociation {
   readonly remoteAddress: string | undefined;
   readonly callingAeTitle: string;
   readonly calledAeTitle: string;
+  /** Result, source and reason in words, e.g. `rejected-permanent, DICOM UL service-user: calling-AE-title-not-recognized`. */
   readonly reason: string;
+  /** Result (1 permanent, 2 transient), source and reason as sent. */
+  readonly result: number;
+  readonly source: number;
+  readonly reasonCode: number;
 }
 
-/** A store that was answered with a failure status. */
+/** A store answered with a failure status. */
 export interface FailedStore extends PeerInfo {
   readonly sopClassUid: string;
   readonly sopInstanceUid: string;
+  /** The status answered (PS3.4 Table B.2-1). */
   readonly status: number;
   readonly error: Error;
 }
 
 const SUCCESS = 0x0000;
 
-function toAnswer(answer: StoreStatusAnswer): { status: number; errorComment?: string } {
+/** The policy answers of PS3.8 Table 9-21 that StoreScp sends itself. */
+const REJECT_TRANSIENT = 2;
+const SOURCE_PROVIDER_PRESENTATION = 3;
+const REASON_TEMPORARY_CONGESTION = 1;
+const REASON_LOCAL_LIMIT_EXCEEDED = 2;
+
+/** How long an accepted request may take to become an association before its reserved slot is freed, ms. */
+const RESERVATION_MS = 10_000;
+
+function toAnswer(answer: StoreStatusAnswer | undefined): { status: number; errorComment?: string } {
+  if (answer === undefined) return { status: SUCCESS };
   return typeof answer === 'number' ? { status: answer } : answer;
 }
 
-/** An Error Comment (0000,0902) is LO: at most 64 characters. */
-function errorComment(message: string): string {
-  return message.length <= 64 ? message : `${message.slice(0, 61)}...`;
+/** Success (0000) and warnings (0001, Bxxx, 0107, 0116) are not failures (PS3.4 Table B.2-1, PS3.7 Annex C). */
+function isFailure(status: number): boolean {
+  return !(status === 0 || status === 0x0001 || status === 0x0107 || status === 0x0116 || (status & 0xf000) === 0xb000);
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function checkCount(name: string, value: number | undefined, min: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+    throw new StoreScpOptionsError(`${name} must be an integer >= ${min}, got ${value}`);
+  }
+}
+
+/** Counts the bytes of a dataset stream and throws {@link ObjectTooLargeError} past `limit`. */
+async function* limited(
+  source: AsyncIterable<Uint8Array>,
+  limit: number,
+  onExceeded: (error: ObjectTooLargeError) => void,
+): AsyncGenerator<Uint8Array> {
+  let received = 0;
+  for await (const chunk of source) {
+    received += chunk.byteLength;
+    if (received > limit) {
+      const error = new ObjectTooLargeError(limit, received);
+      onExceeded(error);
+      throw error;
+    }
+    yield chunk;
+  }
 }
 
 /**
- * A DICOM Storage SCP.
+ * A DICOM Storage SCP (PS3.4 Annex B) with Verification (PS3.4 Annex A): accepts associations (PS3.8 7.1) under an
+ * acceptance policy, writes every C-STORE (PS3.7 9.1.1) durably as a Part-10 file (PS3.10 7.1) before answering
+ * Success, and reports what happens through Observables.
  *
  * @example
  * const scp = new StoreScp({ aeTitle: 'NETDICOM', port: 11112, storageDir: './dicom-data' });
@@ -228,47 +307,49 @@ export class StoreScp {
   private readonly errorsSubject = new Subject<Error>();
   private server: AssociationServer | undefined;
   private store: FileStore | undefined;
+  private exec: ExecRunner | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
   private nextId = 1;
   private inFlight = 0;
-  private idleWaiters: (() => void)[] = [];
   private readonly studies = new Map<string, { timer: NodeJS.Timeout; instances: ReceivedInstance[] }>();
-  private readonly liveAssociations = new Set<Association>();
+  private readonly dimseServers = new Map<Association, DimseServer>();
+  /** Accepted requests not yet established, by `address:port`, with the timer that frees the slot. */
+  private readonly reservations = new Map<string, NodeJS.Timeout>();
   private readonly controllers = new Set<AbortController>();
 
-  /** Every instance stored durably (after its Success went out). */
+  /** Every instance stored durably; emitted as its Success response is sent. */
   readonly received$: Observable<ReceivedInstance> = this.receivedSubject.asObservable();
   /** Every association accepted. */
   readonly associations$: Observable<AssociationInfo> = this.associationsSubject.asObservable();
   /** Every association that ended, with its instances. */
   readonly associationEnded$: Observable<AssociationEnded> = this.associationEndedSubject.asObservable();
-  /** Studies that received nothing for `studyCompletionTimeout` (and pending ones at `close()`). */
+  /** Studies that received nothing for `studyCompletionTimeout` (and those still pending at `close()`). */
   readonly studyCompleted$: Observable<StudyCompleted> = this.studyCompletedSubject.asObservable();
   /** Association requests we rejected, with the reason sent. */
   readonly rejected$: Observable<RejectedAssociation> = this.rejectedSubject.asObservable();
   /** Stores answered with a failure status. */
   readonly failed$: Observable<FailedStore> = this.failedSubject.asObservable();
-  /** Problems that are not a peer's: exec-on-reception failures, handler errors. */
+  /** Problems that are not a peer's: exec-on-reception failures, handler errors, unexpected failures. */
   readonly errors$: Observable<Error> = this.errorsSubject.asObservable();
 
   constructor(options: StoreScpOptions = {}) {
     const aeTitle = options.aeTitle ?? 'NETDICOM';
-    if (aeTitle.length < 1 || aeTitle.length > 16 || /[\\\x00-\x1f]/.test(aeTitle) || aeTitle.trim() === '') {
+    if (aeTitle.length < 1 || aeTitle.length > 16 || /[\\\x00-\x1f\x7f]/.test(aeTitle) || aeTitle.trim() === '') {
       throw new StoreScpOptionsError(`aeTitle '${aeTitle}' is not a valid AE title (1-16 characters, no backslash)`);
     }
-    for (const [name, value] of [
-      ['maxAssociations', options.maxAssociations],
-      ['maxOperationsPerformed', options.maxOperationsPerformed],
-      ['maxObjectSize', options.maxObjectSize],
-    ] as const) {
-      if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-        throw new StoreScpOptionsError(`${name} must be a positive integer, got ${value}`);
-      }
+    checkCount('maxAssociations', options.maxAssociations, 1);
+    checkCount('maxOperationsPerformed', options.maxOperationsPerformed, 0);
+    checkCount('maxObjectSize', options.maxObjectSize, 1);
+    checkCount('execOnReceptionConcurrency', options.execOnReceptionConcurrency, 1);
+    checkCount('execOnReceptionTimeout', options.execOnReceptionTimeout, 0);
+    checkCount('studyCompletionTimeout', options.studyCompletionTimeout, 0);
+    checkCount('closeTimeout', options.closeTimeout, 0);
+    checkCount('port', options.port, 0);
+    if (options.port !== undefined && options.port > 65535) {
+      throw new StoreScpOptionsError(`port must be at most 65535, got ${options.port}`);
     }
-    if (options.execOnReception !== undefined && options.execOnReception.length === 0) {
-      throw new StoreScpOptionsError('execOnReception needs at least the program to run');
-    }
+    if (options.execOnReception !== undefined) checkExecTemplate(options.execOnReception);
     this.options = { ...options, aeTitle };
   }
 
@@ -282,12 +363,17 @@ export class StoreScp {
     return this.inFlight;
   }
 
+  /** Associations established now. */
+  get associationCount(): number {
+    return this.dimseServers.size;
+  }
+
   /**
    * Opens the file store (cleaning what a crash left) and starts accepting associations; resolves with the bound
    * address once the port accepts connections.
    */
   async listen(): Promise<AddressInfo> {
-    if (this.server) throw new StoreScpOptionsError('listen() was already called');
+    if (this.server || this.closing) throw new StoreScpOptionsError('listen() was already called');
     const o = this.options;
     if (!o.onStore) {
       this.store = await openFileStore({
@@ -300,18 +386,28 @@ export class StoreScp {
         ...(o.fsync === undefined ? {} : { fsync: o.fsync }),
       });
     }
+    if (o.execOnReception) {
+      this.exec = createExecRunner({
+        ...(o.execOnReceptionConcurrency === undefined ? {} : { concurrency: o.execOnReceptionConcurrency }),
+        ...(o.execOnReceptionTimeout === undefined ? {} : { timeout: o.execOnReceptionTimeout }),
+        onError: (error: ExecOnReceptionError) => this.errorsSubject.next(error),
+      });
+    }
     const abstractSyntaxes = o.acceptUnknownSopClasses
       ? ('any' as const)
       : [...new Set([VERIFICATION_SOP_CLASS, ...(o.sopClasses ?? storageSopClassUids())])];
+    const window = o.maxOperationsPerformed ?? 16;
     const policy = createAcceptancePolicy({
       ...(o.checkCalledAeTitle === false ? {} : { aeTitle: this.aeTitle }),
       ...(o.acceptCallingAeTitles ? { callingAeTitles: o.acceptCallingAeTitles } : {}),
       abstractSyntaxes,
       transferSyntaxes: o.transferSyntaxes ?? 'any',
-      // PS3.7 D.3.3.3: in our A-ASSOCIATE-AC, "invoked" is what the requestor may have outstanding with us.
-      asynchronousOperationsWindow: { maxOperationsInvoked: o.maxOperationsPerformed ?? 16, maxOperationsPerformed: 1 },
+      // PS3.7 D.3.3.3: in our A-ASSOCIATE-AC, "invoked" is what the requestor may have outstanding with us; we
+      // invoke nothing on the requestor, so "performed" is 1.
+      asynchronousOperationsWindow: { maxOperationsInvoked: window, maxOperationsPerformed: 1 },
       ...(o.verifyUserIdentity ? { verifyUserIdentity: o.verifyUserIdentity } : {}),
     });
+    const maxAssociations = o.maxAssociations ?? 100;
     const tls = o.tls
       ? {
           ...o.tls.extra,
@@ -324,18 +420,30 @@ export class StoreScp {
         }
       : undefined;
     const server = createAssociationServer({
-      maxAssociations: o.maxAssociations ?? 64,
+      // Connections in any state; established associations are limited below, where the refusal can be reported.
+      maxAssociations: maxAssociations * 2 + 16,
+      implementationClassUid: IMPLEMENTATION_CLASS_UID,
+      implementationVersionName: IMPLEMENTATION_VERSION_NAME,
       ...(o.timeouts ? { timeouts: o.timeouts } : {}),
       ...(o.maxPduLength === undefined ? {} : { maxPduLength: o.maxPduLength }),
       ...(tls ? { tls } : {}),
       onAssociationRequest: async (request, info) => {
         if (this.closing) {
-          const decision = { accept: false as const, result: 2 as const, source: 3 as const, reason: 1 };
+          return this.reject(request, info, REASON_TEMPORARY_CONGESTION);
+        }
+        const decision = await policy(request, info);
+        if (!decision.accept) {
           this.noteRejection(request, info, decision);
           return decision;
         }
-        const decision = await policy(request, info);
-        if (!decision.accept) this.noteRejection(request, info, decision);
+        // Counted after the (possibly slow) policy, so that concurrent requests see each other's reservations.
+        if (this.dimseServers.size + this.reservations.size >= maxAssociations || this.closing) {
+          return this.reject(request, info, this.closing ? REASON_TEMPORARY_CONGESTION : REASON_LOCAL_LIMIT_EXCEEDED);
+        }
+        const key = `${info.remoteAddress}:${info.remotePort}`;
+        const timer = setTimeout(() => this.reservations.delete(key), RESERVATION_MS);
+        timer.unref();
+        this.reservations.set(key, timer);
         return decision;
       },
     });
@@ -345,9 +453,11 @@ export class StoreScp {
   }
 
   /**
-   * Stops accepting associations (new requests are rejected transient), lets the stores in flight finish within
-   * `closeTimeout`, then aborts the associations left and closes the file store. Pending study completions are
-   * emitted, then every Observable completes.
+   * Stops accepting associations (new requests are rejected transient, temporary congestion; new stores on open
+   * associations are answered 0xA700), lets the stores in flight finish and their responses go out within
+   * `closeTimeout`, then aborts what is left (stores not yet durable keep nothing), closes the file store, waits for
+   * exec-on-reception programs (same deadline), emits the pending study completions and completes every Observable.
+   * Idempotent.
    */
   close(): Promise<void> {
     this.closed ??= this.doClose();
@@ -356,19 +466,24 @@ export class StoreScp {
 
   private async doClose(): Promise<void> {
     this.closing = true;
-    const deadline = this.options.closeTimeout ?? 30_000;
-    if (this.inFlight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deadline);
-        this.idleWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+    const deadline = Date.now() + (this.options.closeTimeout ?? 30_000);
+    const busy = [...this.dimseServers.values()].filter((s) => s.active > 0 || s.queued > 0);
+    if (busy.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(busy.map((s) => s.idle())),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
     }
-    for (const controller of this.controllers) controller.abort(new Error('the SCP is closing'));
+    for (const controller of this.controllers) controller.abort(new ScpClosingError());
     await this.server?.close();
+    for (const timer of this.reservations.values()) clearTimeout(timer);
+    this.reservations.clear();
     await this.store?.close();
+    await this.exec?.drain(deadline);
     for (const [uid, study] of this.studies) {
       clearTimeout(study.timer);
       this.emitStudy(uid, study.instances);
@@ -387,6 +502,17 @@ export class StoreScp {
     }
   }
 
+  private reject(request: AAssociateRq, info: AssociationRequestInfo, reason: number): AssociationDecision {
+    const decision = {
+      accept: false as const,
+      result: REJECT_TRANSIENT as 2,
+      source: SOURCE_PROVIDER_PRESENTATION as 3,
+      reason,
+    };
+    this.noteRejection(request, info, decision);
+    return decision;
+  }
+
   private noteRejection(
     request: AAssociateRq,
     info: AssociationRequestInfo,
@@ -397,34 +523,42 @@ export class StoreScp {
       callingAeTitle: request.callingAeTitle,
       calledAeTitle: request.calledAeTitle,
       reason: describeRejection(decision.result, decision.source, decision.reason),
+      result: decision.result,
+      source: decision.source,
+      reasonCode: decision.reason,
     });
   }
 
   private serve(association: Association): void {
     const started = performance.now();
+    const negotiated = association.negotiated;
+    const key = `${negotiated.remoteAddress}:${negotiated.remotePort}`;
+    clearTimeout(this.reservations.get(key));
+    this.reservations.delete(key);
     const peer: PeerInfo = {
-      callingAeTitle: association.negotiated.callingAeTitle,
-      calledAeTitle: association.negotiated.calledAeTitle,
-      remoteAddress: association.negotiated.remoteAddress,
-      remotePort: association.negotiated.remotePort,
+      callingAeTitle: negotiated.callingAeTitle,
+      calledAeTitle: negotiated.calledAeTitle,
+      remoteAddress: negotiated.remoteAddress,
+      remotePort: negotiated.remotePort,
     };
     const info: AssociationInfo = { id: this.nextId++, ...peer };
     const instances: ReceivedInstance[] = [];
-    this.liveAssociations.add(association);
-    this.associationsSubject.next(info);
-    createDimseServer(association, {
+    const dimse = createDimseServer(association, {
       onEcho: async (ctx) => {
         if (!this.options.onEcho) return SUCCESS;
         return toAnswer(await this.options.onEcho({ ...peer, association, messageId: ctx.messageId }));
       },
       onStore: async (ctx) => {
         const answer = await this.handleStore(association, peer, ctx);
-        if ('instance' in answer && answer.instance) instances.push(answer.instance);
+        if (answer.instance) instances.push(answer.instance);
         return { status: answer.status, ...(answer.errorComment ? { errorComment: answer.errorComment } : {}) };
       },
+      onError: (error) => this.errorsSubject.next(toError(error)),
     });
+    this.dimseServers.set(association, dimse);
+    this.associationsSubject.next(info);
     void association.closed.then((closed) => {
-      this.liveAssociations.delete(association);
+      this.dimseServers.delete(association);
       this.associationEndedSubject.next({
         ...info,
         reason: closed.reason,
@@ -442,37 +576,36 @@ export class StoreScp {
       sopClassUid: string;
       sopInstanceUid: string;
       transferSyntax: string;
+      priority: number;
       dataset: Readable;
       signal: AbortSignal;
     },
   ): Promise<{ status: number; errorComment?: string; instance?: ReceivedInstance }> {
+    const fail = (error: Error, status: number, errorComment?: string) => {
+      this.failedSubject.next({
+        ...peer,
+        sopClassUid: ctx.sopClassUid,
+        sopInstanceUid: ctx.sopInstanceUid,
+        status,
+        error,
+      });
+      // The DIMSE layer cuts the comment to what an LO value holds (64 characters).
+      return { status, errorComment: errorComment ?? error.message };
+    };
     if (this.closing) {
-      return { status: StoreStatus.OutOfResources, errorComment: 'The SCP is shutting down' };
+      const error = new ScpClosingError();
+      return fail(error, error.status);
     }
     this.inFlight++;
     const controller = new AbortController();
     this.controllers.add(controller);
     const onAbort = () => controller.abort(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
     const started = performance.now();
     try {
-      const peeked = await peekHeader(ctx.dataset, ctx.transferSyntax);
-      if (this.options.onStore) {
-        return toAnswer(
-          await this.options.onStore({
-            ...peer,
-            association,
-            messageId: ctx.messageId,
-            sopClassUid: ctx.sopClassUid,
-            sopInstanceUid: ctx.sopInstanceUid,
-            transferSyntax: ctx.transferSyntax,
-            attributes: peeked.attributes,
-            header: peeked.header,
-            dataset: peeked.stream,
-            signal: controller.signal,
-          }),
-        );
-      }
+      const peeked = await peekHeader(ctx.dataset, ctx.transferSyntax, DEFAULT_HEADER_PEEK_LIMIT);
+      if (this.options.onStore) return await this.handleCustomStore(association, peer, ctx, peeked, controller, fail);
       const result = await this.store!.write({
         sopClassUid: ctx.sopClassUid,
         sopInstanceUid: ctx.sopInstanceUid,
@@ -500,37 +633,103 @@ export class StoreScp {
         durationSeconds: (performance.now() - started) / 1000,
         ...(result.duplicate ? { duplicate: result.duplicate } : {}),
       };
-      // The response goes out first; observers hear of the instance right after, in the same turn.
-      queueMicrotask(() => this.announce(instance));
+      this.announce(instance);
       return { status: SUCCESS, instance };
     } catch (error) {
-      const err = error instanceof Error ? error : new Error(String(error));
-      const status =
-        error instanceof StoreScpError
-          ? error.status
-          : (error as { code?: string }).code === 'ERR_NETDICOM_DIMSE_MALFORMED_DATASET'
-            ? StoreStatus.CannotUnderstand
-            : StoreStatus.StorageFailure;
-      this.failedSubject.next({
-        ...peer,
-        sopClassUid: ctx.sopClassUid,
-        sopInstanceUid: ctx.sopInstanceUid,
-        status,
-        error: err,
-      });
-      return { status, errorComment: errorComment(err.message) };
+      const err = toError(error);
+      if (error instanceof StoreScpError) return fail(err, error.status);
+      if ((error as { code?: string }).code === 'ERR_NETDICOM_DIMSE_MALFORMED_DATASET') {
+        return fail(err, StoreStatus.CannotUnderstand);
+      }
+      // The association ended under the store, or something we did not foresee: nothing was kept.
+      if (!ctx.signal.aborted) this.errorsSubject.next(err);
+      return fail(err, StoreStatus.StorageFailure);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       this.controllers.delete(controller);
       this.inFlight--;
-      if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
+  }
+
+  private async handleCustomStore(
+    association: Association,
+    peer: PeerInfo,
+    ctx: { messageId: number; sopClassUid: string; sopInstanceUid: string; transferSyntax: string; priority: number },
+    peeked: Awaited<ReturnType<typeof peekHeader>>,
+    controller: AbortController,
+    fail: (error: Error, status: number, errorComment?: string) => { status: number; errorComment?: string },
+  ): Promise<{ status: number; errorComment?: string }> {
+    // The dataset must match the command (PS3.4 B.2.3, 0xA900), whoever stores it.
+    for (const [attribute, commandValue, datasetValue] of [
+      ['SOPClassUID', ctx.sopClassUid, peeked.header?.sopClassUid],
+      ['SOPInstanceUID', ctx.sopInstanceUid, peeked.header?.sopInstanceUid],
+    ] as const) {
+      if (datasetValue !== undefined && stripDicomPadding(datasetValue) !== stripDicomPadding(commandValue)) {
+        const error = new DatasetMismatchError(attribute, commandValue, datasetValue);
+        return fail(error, error.status);
+      }
+    }
+    let tooLarge: ObjectTooLargeError | undefined;
+    const limit = this.options.maxObjectSize;
+    const dataset =
+      limit === undefined
+        ? peeked.stream
+        : limited(peeked.stream, limit, (error) => {
+            tooLarge = error;
+          });
+    let answer: { status: number; errorComment?: string };
+    try {
+      answer = toAnswer(
+        await this.options.onStore!({
+          ...peer,
+          association,
+          messageId: ctx.messageId,
+          sopClassUid: ctx.sopClassUid,
+          sopInstanceUid: ctx.sopInstanceUid,
+          transferSyntax: ctx.transferSyntax,
+          priority: ctx.priority,
+          attributes: peeked.attributes,
+          header: peeked.header,
+          dataset,
+          signal: controller.signal,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof StoreScpError) return fail(error, error.status);
+      const failure = new StoreHandlerError(`onStore failed: ${toError(error).message}`, { cause: error });
+      this.errorsSubject.next(failure);
+      return fail(failure, failure.status);
+    }
+    // A handler that caught the size error still does not get to answer Success for a truncated object.
+    if (tooLarge !== undefined) return fail(tooLarge, tooLarge.status);
+    if (isFailure(answer.status)) {
+      fail(new StoreRefusedError(answer.status, answer.errorComment), answer.status);
+    }
+    return answer;
   }
 
   private announce(instance: ReceivedInstance): void {
     this.receivedSubject.next(instance);
     if (instance.studyInstanceUid) this.trackStudy(instance.studyInstanceUid, instance);
-    if (this.options.execOnReception) this.execute(this.options.execOnReception, instance);
+    if (this.exec && this.options.execOnReception) {
+      this.exec.run(
+        expandExecTemplate(this.options.execOnReception, {
+          path: instance.path,
+          relativePath: instance.relativePath,
+          sopInstanceUid: instance.sopInstanceUid,
+          sopClassUid: instance.sopClassUid,
+          studyInstanceUid: instance.studyInstanceUid ?? '',
+          seriesInstanceUid: instance.seriesInstanceUid ?? '',
+          patientId: instance.patientId ?? '',
+          patientName: instance.patientName ?? '',
+          modality: instance.modality ?? '',
+          transferSyntax: instance.transferSyntax,
+          callingAeTitle: instance.callingAeTitle,
+          calledAeTitle: instance.calledAeTitle,
+          remoteAddress: instance.remoteAddress ?? '',
+        }),
+      );
+    }
   }
 
   private trackStudy(uid: string, instance: ReceivedInstance): void {
@@ -548,33 +747,5 @@ export class StoreScp {
 
   private emitStudy(uid: string, instances: readonly ReceivedInstance[]): void {
     this.studyCompletedSubject.next({ studyInstanceUid: uid, patientId: instances[0]?.patientId, instances });
-  }
-
-  private execute(template: readonly string[], instance: ReceivedInstance): void {
-    const values: Record<string, string> = {
-      path: instance.path,
-      sopInstanceUid: instance.sopInstanceUid,
-      sopClassUid: instance.sopClassUid,
-      studyInstanceUid: instance.studyInstanceUid ?? '',
-      seriesInstanceUid: instance.seriesInstanceUid ?? '',
-      patientId: instance.patientId ?? '',
-      callingAeTitle: instance.callingAeTitle,
-      transferSyntax: instance.transferSyntax,
-    };
-    const argv = template.map((arg) => arg.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole));
-    const [program, ...args] = argv;
-    const child = spawn(program!, args, { stdio: 'ignore', shell: false });
-    child.on('error', (error) => {
-      this.errorsSubject.next(
-        new Error(`exec-on-reception: cannot run '${program}': ${error.message}`, { cause: error }),
-      );
-    });
-    child.on('exit', (code, signal) => {
-      if (code !== 0) {
-        this.errorsSubject.next(
-          new Error(`exec-on-reception: '${program}' for ${instance.sopInstanceUid} exited with ${code ?? signal}`),
-        );
-      }
-    });
   }
 }

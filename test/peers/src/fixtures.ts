@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -84,8 +84,8 @@ let defaultCacheDir: Promise<string> | undefined;
 
 /**
  * The fixture cache directory of this checkout and tool set: `$NETDICOM_FIXTURES_DIR` if set, otherwise
- * `os.tmpdir()/netdicom-fixtures-<hash of generator sources and DCMTK/GDCM versions>`. Created if missing; sibling
- * caches untouched for more than a day are removed.
+ * `os.tmpdir()/netdicom-fixtures-<hash of generator sources and DCMTK/GDCM versions>`. Created if missing and marked
+ * as used; sibling caches unused for more than a day are removed.
  */
 export function fixtureCacheDir(): Promise<string> {
   defaultCacheDir ??= (async () => {
@@ -104,6 +104,9 @@ export function fixtureCacheDir(): Promise<string> {
     }
     const dir = join(tmpdir(), `netdicom-fixtures-${hash.digest('hex').slice(0, 16)}`);
     await mkdir(dir, { recursive: true });
+    // Mark it used now, so no other checkout's run takes it for a stale cache.
+    const now = new Date();
+    await utimes(dir, now, now);
     await removeStaleCaches(dir);
     return dir;
   })();

@@ -16,4 +16,5 @@ export * from './ports.js';
 export * from './process.js';
 export * from './tags.js';
 export * from './transfer-syntaxes.js';
+export * from './tshark.js';
 export * from './uids.js';

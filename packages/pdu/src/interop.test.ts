@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maxPdvDataLength } from './encode.js';
+import { maxPdvDataLength, pDataTfLength } from './encode.js';
 import { type PduConnection, commandSet, connectPdus } from './testing/connection.js';
 import { type RunningScp, startScp } from './testing/dcmtk.js';
 import { commandElements, datasetOfFile, us } from './testing/golden.js';
@@ -143,6 +143,9 @@ describe('interoperability with DCMTK storescp', () => {
       ]),
     );
     const fragment = maxPdvDataLength(peerMax);
+    // Full fragments fill the variable field up to exactly the peer's Maximum Length Received (PS3.8 D.1): 6 bytes
+    // more than DCMTK itself sends (it keeps the PDU header within the limit too), and storescp accepts them.
+    expect(pDataTfLength([fragment])).toBe(peerMax);
     let fragments = 0;
     for (let at = 0; at < dataset.length; at += fragment) {
       const data = dataset.subarray(at, at + fragment);

@@ -29,7 +29,8 @@ export interface StorescpOptions {
    * Accept every transfer syntax: native, deflated, every encapsulated one (the retired JPEG processes 6-8 and 10-12
    * included, which storescp's own `+xa` refuses) and DCMTK's video ones, for DCMTK's generic storage SOP Classes
    * (a generated `-xf` configuration, see `scpConfigPath`). Without it: Explicit/Implicit VR Little Endian and
-   * Explicit VR Big Endian only (storescp's default; dcmrecv gets the same through the configuration).
+   * Explicit VR Big Endian only (storescp's default; dcmrecv gets the same through the configuration). Do not combine
+   * with DCMTK's own `+x?` or `-xf` options in `extraArgs` (dcmrecv always gets `-xf`).
    */
   readonly acceptAll?: boolean;
   /** storescp only: fork a child per association (`--fork`), so several associations are served at once. */

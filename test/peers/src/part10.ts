@@ -614,16 +614,37 @@ export async function writeChunksAtomically(
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
   const file = await open(temporary, 'w');
   let size = 0;
+  // Small chunks (element headers, short values) are gathered into one write; big ones go straight through.
+  const pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const writeAll = async (bytes: Uint8Array) => {
+    let offset = 0;
+    while (offset < bytes.byteLength) {
+      const { bytesWritten } = await file.write(bytes, offset, bytes.byteLength - offset);
+      offset += bytesWritten;
+    }
+  };
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const joined = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending.length = 0;
+    pendingBytes = 0;
+    await writeAll(joined);
+  };
   try {
     try {
       for await (const chunk of chunks) {
-        let offset = 0;
-        while (offset < chunk.byteLength) {
-          const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
-          offset += bytesWritten;
-        }
         size += chunk.byteLength;
+        if (chunk.byteLength >= 64 * 1024) {
+          await flush();
+          await writeAll(chunk);
+        } else {
+          pending.push(chunk);
+          pendingBytes += chunk.byteLength;
+          if (pendingBytes >= 64 * 1024) await flush();
+        }
       }
+      await flush();
     } finally {
       await file.close();
     }

@@ -25,26 +25,44 @@ function noise(seed: number): () => number {
  */
 export function ctSlice(rows: number, columns: number, slice: number): Uint8Array {
   const out = new Uint16Array(rows * columns);
-  const random = noise(0x1000 + slice);
+  const jitter = noiseTable();
   const cy = rows / 2;
   const cx = columns / 2;
   const ry = rows * 0.38;
   const rx = columns * 0.45;
   const bone = 0.55 + 0.25 * Math.sin(slice / 7);
+  // |sqrt(r) - bone| < 0.05, without a square root per pixel.
+  const boneInner = (bone - 0.05) ** 2;
+  const boneOuter = (bone + 0.05) ** 2;
+  const dx2 = Float64Array.from({ length: columns }, (_, x) => ((x - cx) / rx) ** 2);
+  const texture = Float64Array.from({ length: columns }, (_, x) => 30 * Math.sin((x + slice) / 9));
+  const offset = Math.imul(slice, 7919);
   for (let y = 0; y < rows; y++) {
+    const dy2 = ((y - cy) / ry) ** 2;
+    const rowTexture = Math.cos(y / 11);
+    const base = y * columns;
     for (let x = 0; x < columns; x++) {
-      const dy = (y - cy) / ry;
-      const dx = (x - cx) / rx;
-      const r = dx * dx + dy * dy;
+      const r = dx2[x]! + dy2;
       let value: number;
       if (r > 1) value = 24;
-      else if (Math.abs(Math.sqrt(r) - bone) < 0.05) value = 1024 + 900;
-      else value = 1024 + 40 + Math.round(30 * Math.sin((x + slice) / 9) * Math.cos(y / 11));
-      value += Math.round((random() - 0.5) * 24);
-      out[y * columns + x] = Math.min(4095, Math.max(0, value));
+      else if (r > boneInner && r < boneOuter) value = 1924;
+      else value = 1064 + ((texture[x]! * rowTexture) | 0);
+      value += jitter[(base + x + offset) & 0xffff]!;
+      out[base + x] = value < 0 ? 0 : value > 4095 ? 4095 : value;
     }
   }
   return new Uint8Array(out.buffer);
+}
+
+let jitterTable: Int8Array | undefined;
+
+/** 64 Ki deterministic noise values in -12..12, shared by every slice (cheaper than a PRNG call per pixel). */
+function noiseTable(): Int8Array {
+  if (jitterTable === undefined) {
+    const random = noise(0x1000);
+    jitterTable = Int8Array.from({ length: 65_536 }, () => Math.round((random() - 0.5) * 24));
+  }
+  return jitterTable;
 }
 
 /** An MR-like slice using all 16 bits (0..65535): a bright ellipse with rings and noise. */

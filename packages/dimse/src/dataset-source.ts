@@ -3,10 +3,11 @@
  * data set bytes in a transfer syntax (PS3.5 section 10; PS3.10 7.1 for files).
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { type DcmjsDataset, type DcmjsDicomDict, datasetToBytes, isDcmjsDataset, sopIdentifiersOf } from './dataset.js';
 import { DatasetSourceError, InvalidArgumentError } from './errors.js';
-import { readDatasetHeader, readPart10Header } from './header-reader.js';
+import { type Part10Header, parsePart10Header, readDatasetHeader, readPart10Header } from './header-reader.js';
 
 /** A data set stored in a file: a Part 10 file, or a bare data set starting at `offset`. */
 export interface DatasetFile {
@@ -91,14 +92,43 @@ export async function resolveDataset(
   throw new InvalidArgumentError('dataset must be bytes, a stream, { path }, or a dcmjs data set');
 }
 
+/** Files up to this size are read whole, in one read that also yields their Part 10 header. */
+const SMALL_FILE = 2 * 1024 * 1024;
+/** Reads of a large file: about 1 MiB, a whole number of PDV payloads so that every chunk fills PDUs exactly. */
+function readSize(chunkSize: number): number {
+  return chunkSize * Math.max(1, Math.floor((1024 * 1024) / chunkSize));
+}
+
 async function resolveFile(file: DatasetFile, transferSyntax: string | undefined): Promise<ResolvedDataset> {
   let offset = file.offset;
   let ts = transferSyntax;
   let sopClassUid: string | undefined;
   let sopInstanceUid: string | undefined;
+  /** The whole data set, when the file was small enough to be read at once. */
+  let whole: Uint8Array | undefined;
   try {
     if (offset === undefined) {
-      const header = await readPart10Header(file.path);
+      const handle = await open(file.path, 'r');
+      let header: Part10Header | undefined;
+      try {
+        const size = (await handle.stat()).size;
+        const length = Math.min(size, SMALL_FILE);
+        const buffer = Buffer.allocUnsafe(length);
+        let read = 0;
+        while (read < length) {
+          const { bytesRead } = await handle.read(buffer, read, length - read, read);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+        }
+        header = parsePart10Header(buffer.subarray(0, read), { complete: read === size });
+        if (header !== undefined && read === size) {
+          const end = file.length === undefined ? read : Math.min(read, header.datasetOffset + file.length);
+          whole = buffer.subarray(header.datasetOffset, end);
+        }
+      } finally {
+        await handle.close();
+      }
+      header ??= await readPart10Header(file.path);
       offset = header.datasetOffset;
       if (ts !== undefined && header.transferSyntax !== undefined && ts !== header.transferSyntax && header.meta) {
         throw new InvalidArgumentError(
@@ -111,10 +141,11 @@ async function resolveFile(file: DatasetFile, transferSyntax: string | undefined
     }
     if ((sopClassUid === undefined || sopInstanceUid === undefined) && ts !== undefined) {
       const dataset = await readDatasetHeader(
-        createReadStream(file.path, {
-          start: offset,
-          ...(file.length === undefined ? {} : { end: offset + file.length - 1 }),
-        }),
+        whole ??
+          createReadStream(file.path, {
+            start: offset,
+            ...(file.length === undefined ? {} : { end: offset + file.length - 1 }),
+          }),
         { transferSyntax: ts },
       );
       sopClassUid ??= dataset.sopClassUid;
@@ -125,16 +156,18 @@ async function resolveFile(file: DatasetFile, transferSyntax: string | undefined
     throw new DatasetSourceError(`cannot read ${file.path}: ${(error as Error).message}`, { cause: error });
   }
   const start = offset;
+  const inMemory = whole;
   return {
     transferSyntax: ts,
     sopClassUid,
     sopInstanceUid,
     encodable: false,
     open: async (_ts, chunkSize) => {
+      if (inMemory !== undefined) return inMemory;
       const stream = createReadStream(file.path, {
         start,
         ...(file.length === undefined ? {} : { end: start + file.length - 1 }),
-        highWaterMark: chunkSize,
+        highWaterMark: readSize(chunkSize),
       });
       // Surface open errors (ENOENT, EACCES) before the command goes out.
       await new Promise<void>((resolve, reject) => {

@@ -40,6 +40,7 @@ import {
   type DuplicatePolicy,
   type FileStore,
   type FileStoreLayout,
+  type FileStoreStartup,
   openFileStore,
   type RoutingAttributes,
   stripDicomPadding,
@@ -361,6 +362,14 @@ export class StoreScp {
   /** Stores in progress now. */
   get storesInFlight(): number {
     return this.inFlight;
+  }
+
+  /**
+   * What `listen()` cleaned in the storage directory: temporary files and session directories left by processes
+   * that died mid-store. Undefined before `listen()` and with a custom `onStore`.
+   */
+  get startup(): FileStoreStartup | undefined {
+    return this.store?.startup;
   }
 
   /** Associations established now. */

@@ -4,6 +4,7 @@
  * Node Readable with backpressure reaching the socket — and sends messages fragmented at the peer's maximum PDU
  * length without copying payloads. Client and server share one channel per association.
  */
+import { channel as diagnosticsChannel } from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import type { Association } from '@netdicom/association';
 import type { PDataTf, Pdv } from '@netdicom/pdu';
@@ -93,6 +94,26 @@ type ReceiveState =
     };
 
 const channels = new WeakMap<object, DimseChannel>();
+
+/**
+ * `node:diagnostics_channel` on which every DIMSE message is published as its command set goes out or comes in:
+ * `{ association, direction: 'sent' | 'received', presentationContextId, command }` ({@link DimseMessageTrace}).
+ */
+export const DIMSE_MESSAGE_CHANNEL = 'netdicom:dimse:message';
+
+/** What {@link DIMSE_MESSAGE_CHANNEL} publishes. */
+export interface DimseMessageTrace {
+  readonly association: DimseAssociation;
+  readonly direction: 'sent' | 'received';
+  readonly presentationContextId: number;
+  readonly command: CommandSet;
+}
+
+const messageTrace = diagnosticsChannel(DIMSE_MESSAGE_CHANNEL);
+
+function trace(message: DimseMessageTrace): void {
+  if (messageTrace.hasSubscribers) messageTrace.publish(message);
+}
 
 /** Chunks below this size are coalesced by copying; larger ones travel as views. */
 const SMALL_CHUNK = 4096;
@@ -274,6 +295,7 @@ export class DimseChannel {
       if (!(error instanceof InvalidCommandSetError) || error.isStructural) throw error;
       // The bytes are sound but the command is not valid: answer it if it is a request we can name.
       const loose = decodeCommandSet(bytes, { validate: false });
+      trace({ association: this.association, direction: 'received', presentationContextId, command: loose });
       const isRequest = (loose.commandField & 0x8000) === 0;
       const handler =
         loose.messageIdBeingRespondedTo === undefined
@@ -290,6 +312,7 @@ export class DimseChannel {
       this.refuse(presentationContextId, loose, dataset, status, error);
       return;
     }
+    trace({ association: this.association, direction: 'received', presentationContextId, command });
     const type = commandType(command.commandField)!;
     const opened = hasDataSet(command) ? this.openDataset(presentationContextId) : undefined;
     const dataset = opened?.stream;
@@ -437,6 +460,7 @@ export class DimseChannel {
         },
       ]);
     }
+    trace({ association, direction: 'sent', presentationContextId, command });
     if (iterator === undefined || first === undefined) return { datasetBytes: 0 };
 
     // From here on the peer is inside our message: any failure must abort the association.

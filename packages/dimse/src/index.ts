@@ -8,7 +8,12 @@ export * from './status.js';
 export * from './header-reader.js';
 export * from './transfer-syntax.js';
 export * from './dataset.js';
-export type { ChannelOptions, DimseAssociation } from './channel.js';
+export {
+  type ChannelOptions,
+  DIMSE_MESSAGE_CHANNEL,
+  type DimseAssociation,
+  type DimseMessageTrace,
+} from './channel.js';
 export * from './client.js';
 export type { DatasetFile, DatasetInput } from './dataset-source.js';
 export { type HandlerResult, type StatusResult, sanitizeErrorComment } from './respond.js';

@@ -1,10 +1,13 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer as readAll } from 'node:stream/consumers';
+import { type Association, connect, createAcceptancePolicy, createAssociationServer } from '@netdicom/association';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { channelOf } from './channel.js';
+import { channelOf, DIMSE_MESSAGE_CHANNEL, type DimseMessageTrace } from './channel.js';
+import { createDimseClient } from './client.js';
 import { CommandDataSetType, CommandField, encodeCommandSet } from './commands.js';
 import { datasetFromBytes } from './dataset.js';
 import {
@@ -12,8 +15,9 @@ import {
   DatasetSourceError,
   InvalidArgumentError,
   NoPresentationContextError,
+  OperationAbortedError,
 } from './errors.js';
-import type { StoreContext } from './server.js';
+import { createDimseServer, type StoreContext } from './server.js';
 import { Status } from './status.js';
 import { buildDataset, buildPart10, sampleElements } from './testing/dataset-builder.js';
 import { rawCommandSet } from './testing/raw-command-set.js';
@@ -57,6 +61,29 @@ function recordingStore() {
   };
   return { received, onStore };
 }
+
+describe('tracing', () => {
+  it('publishes every command set sent and received on netdicom:dimse:message', async () => {
+    const seen: string[] = [];
+    const listener = (message: unknown) => {
+      const m = message as DimseMessageTrace;
+      seen.push(`${m.association.role} ${m.direction} 0x${m.command.commandField.toString(16)}`);
+    };
+    subscribe(DIMSE_MESSAGE_CHANNEL, listener);
+    try {
+      const l = await loopback();
+      await l.client.echo();
+    } finally {
+      unsubscribe(DIMSE_MESSAGE_CHANNEL, listener);
+    }
+    expect(seen).toEqual([
+      'requestor sent 0x30',
+      'acceptor received 0x30',
+      'acceptor sent 0x8030',
+      'requestor received 0x8030',
+    ]);
+  });
+});
 
 describe('C-ECHO', () => {
   it('succeeds by default and calls onEcho when given', async () => {
@@ -574,5 +601,112 @@ describe('C-CANCEL, duplicates and malformed requests', () => {
     expect(error).toBeInstanceOf(AssociationEndedError);
     expect((error as AssociationEndedError).reason).toBe('peer-aborted');
     expect(handlerSignal?.aborted).toBe(true);
+  });
+});
+
+describe('timeouts, signals, release and roles', () => {
+  it('responseTimeout aborts the association when no response comes', async () => {
+    const l = await loopback({
+      clientOptions: { responseTimeout: 200 },
+      handlers: { onEcho: () => new Promise<void>(() => undefined) },
+    });
+    const error = await l.client.echo().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OperationAbortedError);
+    expect((await l.clientAssociation.closed).reason).toBe('aborted');
+  });
+
+  it('a signal aborted while waiting stops the wait; the late response is still consumed', async () => {
+    let release!: () => void;
+    const l = await loopback({
+      handlers: {
+        onEcho: (ctx) =>
+          ctx.messageId === 1
+            ? new Promise<void>((r) => {
+                release = r;
+              })
+            : undefined,
+      },
+      window: { maxOperationsInvoked: 2, maxOperationsPerformed: 2 },
+    });
+    const controller = new AbortController();
+    const waiting = l.client.echo({ signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort(new Error('user gave up'));
+    await expect(waiting).rejects.toThrow('user gave up');
+    expect(l.client.outstanding).toBe(1);
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(l.client.outstanding).toBe(0);
+    expect((await l.client.echo()).status.code).toBe(0);
+    expect(l.clientAssociation.state).toBe('Sta6');
+  });
+
+  it('a release requested with a store outstanding waits for its response', async () => {
+    const l = await loopback({
+      handlers: {
+        onStore: async (ctx) => {
+          await readAll(ctx.dataset);
+          await new Promise((r) => setTimeout(r, 200));
+          return Status.CoercionOfDataElements;
+        },
+      },
+    });
+    const store = l.client.store({
+      dataset: sample(50_000),
+      sopClassUid: CT_IMAGE_STORAGE,
+      sopInstanceUid: UID,
+      transferSyntax: EXPLICIT,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    await l.clientAssociation.release();
+    expect((await store).status.code).toBe(0xb000);
+    expect((await l.serverAssociation.closed).reason).toBe('released');
+  });
+
+  it('the acceptor stores to a requestor that took the SCP role (PS3.7 D.3.3.4), on one shared channel', async () => {
+    const { received, onStore } = recordingStore();
+    const server = createAssociationServer({
+      onAssociationRequest: createAcceptancePolicy({ abstractSyntaxes: 'any', transferSyntaxes: 'any' }),
+    });
+    const acceptorSide = new Promise<Association>((resolve) => server.associations$.subscribe(resolve));
+    const { port } = await server.listen(0, '127.0.0.1');
+    try {
+      const requestor = await connect({
+        host: '127.0.0.1',
+        port,
+        callingAeTitle: 'MOVE_DEST',
+        calledAeTitle: 'ARCHIVE',
+        presentationContexts: [
+          { abstractSyntax: VERIFICATION, transferSyntaxes: [EXPLICIT] },
+          { abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT], scuRole: true, scpRole: true },
+        ],
+      });
+      // The requestor both invokes (echo) and performs (store) on the same association.
+      createDimseServer(requestor, { onStore });
+      const requestorClient = createDimseClient(requestor);
+      const acceptor = await acceptorSide;
+      createDimseServer(acceptor, {});
+      const acceptorClient = createDimseClient(acceptor);
+      const [stored, echoed] = await Promise.all([
+        acceptorClient.store({
+          dataset: sample(70_000),
+          sopClassUid: CT_IMAGE_STORAGE,
+          sopInstanceUid: UID,
+          transferSyntax: EXPLICIT,
+        }),
+        requestorClient.echo(),
+      ]);
+      expect(stored.status.code).toBe(0);
+      expect(echoed.status.code).toBe(0);
+      expect(received[0]!.bytes.equals(Buffer.from(sample(70_000)))).toBe(true);
+      // Verification was proposed without role selection: the acceptor may not invoke it.
+      await expect(acceptorClient.echo()).rejects.toBeInstanceOf(NoPresentationContextError);
+      await requestor.release();
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -115,6 +115,9 @@ function trace(message: DimseMessageTrace): void {
   if (messageTrace.hasSubscribers) messageTrace.publish(message);
 }
 
+/** Queued outgoing messages beyond which reading from the peer pauses (see `updateSendPause`). */
+const MAX_QUEUED_SENDS = 256;
+
 /** Chunks below this size are coalesced by copying; larger ones travel as views. */
 const SMALL_CHUNK = 4096;
 
@@ -140,6 +143,8 @@ export class DimseChannel {
   private receive: ReceiveState = { phase: 'idle' };
   private streamPaused = false;
   private sendQueue: Promise<void> = Promise.resolve();
+  private queuedSends = 0;
+  private pausedForSends = false;
   private nextMessageId = 1;
   private readonly subscription: Subscription;
   private ended: DimseError | undefined;
@@ -410,11 +415,36 @@ export class DimseChannel {
       return this.sendNow(presentationContextId, command, dataset, signal, encodeOptions);
     };
     const result = this.sendQueue.then(run, run);
+    this.queuedSends++;
+    this.updateSendPause();
     this.sendQueue = result.then(
       () => undefined,
       () => undefined,
     );
+    void this.sendQueue.then(() => {
+      this.queuedSends--;
+      this.updateSendPause();
+    });
     return result;
+  }
+
+  /** Messages waiting to be sent (or being sent). */
+  get pendingSends(): number {
+    return this.queuedSends;
+  }
+
+  /**
+   * A peer that keeps sending requests but does not read our responses would make them pile up here: past
+   * {@link MAX_QUEUED_SENDS} queued messages, stop reading from it until half of them are out.
+   */
+  private updateSendPause(): void {
+    if (!this.pausedForSends && this.queuedSends > MAX_QUEUED_SENDS && this.ended === undefined) {
+      this.pausedForSends = true;
+      this.association.pauseIncoming();
+    } else if (this.pausedForSends && (this.queuedSends <= MAX_QUEUED_SENDS / 2 || this.ended !== undefined)) {
+      this.pausedForSends = false;
+      this.association.resumeIncoming();
+    }
   }
 
   private async sendNow(

@@ -171,6 +171,14 @@ export function createDimseClient(association: DimseAssociation, options: DimseC
     const stopListening = channel.expectResponses(messageId, (message: IncomingMessage) => {
       void discardDataset(message.dataset);
       const expected = (command.commandField | 0x8000) & 0xffff;
+      if (message.command.status === undefined) {
+        channel.protocolViolation(
+          new DimseProtocolError(
+            `${commandName(message.command.commandField)} for Message ID ${messageId} has no Status`,
+          ),
+        );
+        return;
+      }
       if (message.command.commandField !== expected) {
         channel.protocolViolation(
           new DimseProtocolError(
@@ -179,7 +187,7 @@ export function createDimseClient(association: DimseAssociation, options: DimseC
         );
         return;
       }
-      const category = describeStatus(message.command.status ?? 0).category;
+      const category = describeStatus(message.command.status).category;
       if (category === 'pending') return; // Not final (PS3.7 C.2): keep waiting.
       stopListening();
       unregisterEnd();

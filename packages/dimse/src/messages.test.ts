@@ -8,11 +8,12 @@ import { type Association, connect, createAcceptancePolicy, createAssociationSer
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { channelOf, DIMSE_MESSAGE_CHANNEL, type DimseMessageTrace } from './channel.js';
 import { createDimseClient } from './client.js';
-import { CommandDataSetType, CommandField, encodeCommandSet } from './commands.js';
+import { CommandDataSetType, CommandField, decodeCommandSet, encodeCommandSet } from './commands.js';
 import { datasetFromBytes } from './dataset.js';
 import {
   AssociationEndedError,
   DatasetSourceError,
+  DimseProtocolError,
   InvalidArgumentError,
   NoPresentationContextError,
   OperationAbortedError,
@@ -709,4 +710,73 @@ describe('timeouts, signals, release and roles', () => {
       await server.close();
     }
   });
+});
+
+describe('responses that break the protocol', () => {
+  async function rawResponder(reply: (messageId: number) => Uint8Array) {
+    const server = createAssociationServer({
+      onAssociationRequest: createAcceptancePolicy({ abstractSyntaxes: 'any', transferSyntaxes: 'any' }),
+    });
+    server.associations$.subscribe((association) => {
+      association.pData$.subscribe((pdu) => {
+        const request = decodeCommandSet(pdu.pdvs[0]!.data);
+        association.sendPData([
+          { presentationContextId: 1, isCommand: true, isLast: true, data: reply(request.messageId!) },
+        ]);
+      });
+    });
+    const { port } = await server.listen(0, '127.0.0.1');
+    const association = await connect({
+      host: '127.0.0.1',
+      port,
+      callingAeTitle: 'SCU',
+      calledAeTitle: 'RAW',
+      presentationContexts: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [EXPLICIT] }],
+    });
+    open.push({ close: () => server.close() } as Loopback);
+    return { association, client: createDimseClient(association) };
+  }
+
+  const cases: [string, (id: number) => Uint8Array][] = [
+    [
+      'no Status',
+      (id) =>
+        rawCommandSet([
+          { tag: 0x00000100, us: 0x8030 },
+          { tag: 0x00000120, us: id },
+          { tag: 0x00000800, us: 0x0101 },
+        ]),
+    ],
+    [
+      'the wrong response type',
+      (id) =>
+        encodeCommandSet({
+          commandField: CommandField['C-STORE-RSP'],
+          messageIdBeingRespondedTo: id,
+          commandDataSetType: CommandDataSetType.Absent,
+          status: 0,
+        }),
+    ],
+    [
+      'an unknown Message ID',
+      (id) =>
+        encodeCommandSet({
+          commandField: CommandField['C-ECHO-RSP'],
+          messageIdBeingRespondedTo: id + 1000,
+          commandDataSetType: CommandDataSetType.Absent,
+          status: 0,
+        }),
+    ],
+  ];
+  for (const [what, reply] of cases) {
+    it(`a response with ${what} fails the request and aborts`, async () => {
+      const { association, client } = await rawResponder(reply);
+      const error = await client.echo().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(DimseProtocolError);
+      expect((await association.closed).reason).toBe('aborted');
+    });
+  }
 });

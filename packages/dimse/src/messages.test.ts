@@ -194,6 +194,7 @@ describe('C-STORE streaming', () => {
           await readAll(ctx.dataset);
           if (mode === 'warn') return { status: Status.CoercionOfDataElements, offendingElement: [0x00100010] };
           if (mode === 'full') return { status: 0xa701, errorComment: 'disk full \u2013 try later' };
+          if (mode === 'bogus') return { status: 0x12345 };
           throw new Error('handler exploded');
         },
       },
@@ -216,6 +217,10 @@ describe('C-STORE streaming', () => {
     const full = await store();
     expect(full.status).toMatchObject({ code: 0xa701, category: 'failure', name: 'Refused: Out of Resources' });
     expect(full.errorComment).toBe('disk full ? try later');
+    mode = 'bogus';
+    const bogus = await store();
+    expect(bogus.status.code).toBe(0x0110);
+    expect(bogus.errorComment).toContain('0x0000-0xFFFF');
     mode = 'throw';
     const thrown = await store();
     expect(thrown.status.code).toBe(0x0110);

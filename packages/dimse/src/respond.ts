@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import { type CommandElements, type CommandSet, CommandDataSetType, commandType } from './commands.js';
+import { InvalidArgumentError } from './errors.js';
 import type { DimseStatus } from './status.js';
 
 /** What a handler answers: a status code, a described status, or a status with its conditional fields. */
@@ -24,8 +25,15 @@ export type HandlerResult = number | StatusResult | undefined | void;
 /** Normalizes a handler's answer to a {@link StatusResult}; `undefined` means success (0x0000). */
 export function toStatusResult(result: HandlerResult): StatusResult {
   if (result === undefined || result === null) return { status: 0 };
-  if (typeof result === 'number') return { status: result };
-  return result;
+  const normalized: StatusResult = typeof result === 'number' ? { status: result } : result;
+  if (typeof normalized !== 'object') {
+    throw new InvalidArgumentError(`a handler answered ${typeof result}: expected a status or { status, ... }`);
+  }
+  const code = typeof normalized.status === 'number' ? normalized.status : normalized.status?.code;
+  if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 0xffff) {
+    throw new InvalidArgumentError(`invalid status ${String(code)} from handler (not 0x0000-0xFFFF)`);
+  }
+  return normalized;
 }
 
 function statusCode(status: number | DimseStatus): number {
@@ -55,7 +63,7 @@ export function buildResponse(
     commandField: (request.commandField | 0x8000) & 0xffff,
     messageIdBeingRespondedTo: request.messageId ?? 0,
     commandDataSetType: CommandDataSetType.Absent,
-    status: statusCode(result.status) & 0xffff,
+    status: statusCode(result.status),
   };
   const sopClass = request.affectedSopClassUid ?? request.requestedSopClassUid;
   const sopInstance = request.affectedSopInstanceUid ?? request.requestedSopInstanceUid;

@@ -63,6 +63,8 @@ export interface SpawnedTool {
   stderr(): string;
   /** SIGTERM to the whole process group, SIGKILL after `graceMs` (default 3000); resolves once everything exited. */
   stop(graceMs?: number): Promise<ToolResult>;
+  /** Sends SIGINT, SIGTERM or SIGHUP to the tool alone (through its guard), e.g. SIGINT for a clean tshark stop. */
+  signal(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP'): void;
 }
 
 // The guard: fd 3 (dup of our stdin pipe) reaches EOF when this Node process exits for whatever reason; then the
@@ -76,7 +78,9 @@ const GUARD = [
   'watcher=$!',
   'exec 3<&-',
   // A SIGTERM to the group reaches the tool too; the guard stays to reap it, so nothing is left orphaned.
-  `trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP`,
+  `trap 'kill -TERM "$child" 2>/dev/null' TERM`,
+  `trap 'kill -INT "$child" 2>/dev/null' INT`,
+  `trap 'kill -HUP "$child" 2>/dev/null' HUP`,
   'wait "$child"',
   'rc=$?',
   'while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done',
@@ -258,6 +262,14 @@ export async function spawnTool(
     stdout: () => out.text(encoding),
     stderr: () => err.text(encoding),
     stop,
+    signal: (signal) => {
+      if (done || pid === undefined) return;
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
+    },
   };
 }
 

@@ -52,7 +52,10 @@ export async function startCapture(options: CaptureOptions): Promise<RunningCapt
     stop: (settleMs = 200) => {
       stopped ??= (async () => {
         await delay(settleMs);
-        await spawned.stop(5000);
+        // SIGINT makes tshark stop its capture child cleanly and flush the file; a kill is only the fallback.
+        spawned.signal('SIGINT');
+        const exited = await Promise.race([spawned.exited.then(() => true), delay(5000).then(() => false)]);
+        if (!exited) await spawned.stop(2000);
         return path;
       })();
       return stopped;

@@ -86,6 +86,19 @@ describe('spawnTool', () => {
     expect(await probePort(port)).toBe(false);
   });
 
+  it('forwards a signal to the tool alone, which can then exit cleanly', async () => {
+    const spawned = await spawnTool('bash', [
+      '-c',
+      'trap "echo got-int; exit 7" INT; echo ready; while true; do sleep 0.05; done',
+    ]);
+    await waitUntil(() => spawned.stdout().includes('ready'));
+    spawned.signal('SIGINT');
+    const result = await spawned.exited;
+    expect(result.code).toBe(7);
+    expect(result.stdout).toBe('ready\ngot-int\n');
+    spawned.signal('SIGINT');
+  });
+
   it('kills the tool when the Node process that started it dies, even by SIGKILL', async () => {
     const script = fileURLToPath(new URL('./testing/guard-child.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });

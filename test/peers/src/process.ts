@@ -72,7 +72,9 @@ export interface SpawnedTool {
 // stops its watcher and exits with the tool's status.
 const GUARD = [
   'exec 3<&0 </dev/null',
-  '"$@" 3<&- &',
+  // A background job of a non-interactive shell starts with SIGINT ignored; give the tool its default back.
+  'reset=(); env --default-signal=INT true 2>/dev/null && reset=(env --default-signal=INT,QUIT)',
+  '"${reset[@]}" "$@" 3<&- &',
   'child=$!',
   '{ while read -r -u 3 _; do :; done; kill -KILL -- -$$; } >/dev/null 2>&1 &',
   'watcher=$!',

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ToolFailedError, ToolNotFoundError, ToolTimeoutError } from './errors.js';
 import { freePort, probePort } from './ports.js';
 import { hasTool, resolveTool, runTool, spawnTool } from './process.js';
@@ -101,7 +104,11 @@ describe('spawnTool', () => {
 
   it('kills the tool when the Node process that started it dies, even by SIGKILL', async () => {
     const script = fileURLToPath(new URL('./testing/guard-child.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const outputDir = await mkdtemp(join(tmpdir(), 'netdicom-guard-'));
+    onTestFinished(() => rm(outputDir, { recursive: true, force: true }));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, outputDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const lines = createInterface({ input: child.stdout });
     const first = await new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);

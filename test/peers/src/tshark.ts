@@ -18,7 +18,7 @@ export interface CaptureOptions {
   readonly ports: readonly number[];
   /** Interface; default `lo` (loopback: the only place test traffic goes). */
   readonly interface?: string;
-  /** Where to write the capture (pcapng); default a new file in a temporary directory. */
+  /** Where to write the capture (pcapng); default `capture.pcapng` in a new temporary directory, yours to remove. */
   readonly path?: string;
   /** How long to wait for tshark to start capturing; default 15 000 ms. */
   readonly startTimeoutMs?: number;

@@ -57,7 +57,8 @@ export interface ChannelOptions {
   readonly datasetHighWaterMark?: number;
 }
 
-type DatasetChunks = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+/** Data set bytes as the message layer sends them. */
+export type DatasetChunks = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /** A data set stream of an incoming message; reading from it resumes the socket. */
 class IncomingDataset extends Readable {

@@ -3,7 +3,13 @@
  * over an association, several outstanding up to the negotiated asynchronous operations window (PS3.7 D.3.3.3),
  * responses correlated by Message ID Being Responded To in whatever order they come.
  */
-import { type ChannelOptions, channelOf, type DimseAssociation, type IncomingMessage } from './channel.js';
+import {
+  type ChannelOptions,
+  channelOf,
+  type DatasetChunks,
+  type DimseAssociation,
+  type IncomingMessage,
+} from './channel.js';
 import { type CommandSet, CommandDataSetType, CommandField, commandName, Priority } from './commands.js';
 import { type DatasetInput, resolveDataset } from './dataset-source.js';
 import {
@@ -17,6 +23,13 @@ import { type DimseStatus, describeStatus } from './status.js';
 
 /** The Verification SOP Class UID, PS3.4 A.4. */
 export const VERIFICATION_SOP_CLASS_UID = '1.2.840.10008.1.1';
+
+/** A request ready to go: its context, its command (given the Message ID) and its data set. */
+interface Prepared {
+  readonly presentationContextId: number;
+  readonly build: (messageId: number) => CommandSet;
+  readonly dataset: DatasetChunks | (() => Promise<DatasetChunks>) | undefined;
+}
 
 /** Options of {@link createDimseClient}. */
 export interface DimseClientOptions extends ChannelOptions {
@@ -146,11 +159,12 @@ export function createDimseClient(association: DimseAssociation, options: DimseC
     waiting.shift()?.resolve();
   };
 
-  /** One request/response exchange (PS3.7 9.2): send, then wait for the final response to our Message ID. */
+  /**
+   * One request/response exchange (PS3.7 9.2): take a slot in the window, then prepare the request (opening files
+   * only now, so that requests waiting for the window hold no data), send it, and wait for the final response.
+   */
   const exchange = async (
-    presentationContextId: number,
-    build: (messageId: number) => CommandSet,
-    dataset: Parameters<typeof channel.send>[2],
+    prepare: () => Prepared | Promise<Prepared>,
     signal: AbortSignal | undefined,
   ): Promise<{ response: CommandSet; messageId: number; bytesSent: number }> => {
     await acquire(signal);
@@ -161,6 +175,15 @@ export function createDimseClient(association: DimseAssociation, options: DimseC
         releaseSlot();
       }
     };
+    let prepared: Prepared;
+    try {
+      prepared = await prepare();
+      signal?.throwIfAborted();
+    } catch (error) {
+      free();
+      throw error;
+    }
+    const { presentationContextId, build, dataset } = prepared;
     const messageId = channel.allocateMessageId();
     const command = build(messageId);
     let settle!: { resolve: (r: CommandSet) => void; reject: (e: unknown) => void };
@@ -323,18 +346,19 @@ export function createDimseClient(association: DimseAssociation, options: DimseC
     window,
 
     async echo(request: EchoRequest = {}) {
-      const pc = findContext(VERIFICATION_SOP_CLASS_UID, request.presentationContextId, undefined, 'any');
-      const { response, messageId } = await exchange(
-        pc.id,
-        (messageId) => ({
-          commandField: CommandField['C-ECHO-RQ'],
-          messageId,
-          affectedSopClassUid: VERIFICATION_SOP_CLASS_UID,
-          commandDataSetType: CommandDataSetType.Absent,
-        }),
-        undefined,
-        request.signal,
-      );
+      const { response, messageId } = await exchange(() => {
+        const pc = findContext(VERIFICATION_SOP_CLASS_UID, request.presentationContextId, undefined, 'any');
+        return {
+          presentationContextId: pc.id,
+          build: (messageId) => ({
+            commandField: CommandField['C-ECHO-RQ'],
+            messageId,
+            affectedSopClassUid: VERIFICATION_SOP_CLASS_UID,
+            commandDataSetType: CommandDataSetType.Absent,
+          }),
+          dataset: undefined,
+        };
+      }, request.signal);
       return toResponse(response, messageId);
     },
 
@@ -342,46 +366,47 @@ export function createDimseClient(association: DimseAssociation, options: DimseC
       if (request === null || typeof request !== 'object' || request.dataset === undefined) {
         throw new InvalidArgumentError('store() needs { dataset, ... }');
       }
-      const resolved = await resolveDataset(request.dataset, request.transferSyntax);
-      const sopClassUid = request.sopClassUid ?? resolved.sopClassUid;
-      const sopInstanceUid = request.sopInstanceUid ?? resolved.sopInstanceUid;
-      if (sopClassUid === undefined || sopInstanceUid === undefined) {
-        throw new InvalidArgumentError('store() needs sopClassUid and sopInstanceUid for this kind of data set');
-      }
-      const pc = findContext(
-        sopClassUid,
-        request.presentationContextId,
-        resolved.transferSyntax,
-        resolved.encodable ? 'encodable' : 'fixed',
-      );
-      const chunkSize = association.negotiated.maxPduLengthToSend - 6;
-      const { response, messageId, bytesSent } = await exchange(
-        pc.id,
-        (messageId) => ({
-          commandField: CommandField['C-STORE-RQ'],
-          messageId,
-          affectedSopClassUid: sopClassUid,
-          affectedSopInstanceUid: sopInstanceUid,
-          priority: request.priority ?? Priority.Medium,
-          commandDataSetType: CommandDataSetType.Present,
-          ...(request.moveOriginator === undefined
-            ? {}
-            : {
-                moveOriginatorApplicationEntityTitle: request.moveOriginator.aeTitle,
-                moveOriginatorMessageId: request.moveOriginator.messageId,
-              }),
-        }),
-        () => resolved.open(pc.transferSyntax, chunkSize),
-        request.signal,
-      );
-      return {
-        ...toResponse(response, messageId),
-        sopClassUid,
-        sopInstanceUid,
-        presentationContextId: pc.id,
-        transferSyntax: pc.transferSyntax,
-        bytesSent,
-      } as StoreResponse;
+      let target: {
+        sopClassUid: string;
+        sopInstanceUid: string;
+        presentationContextId: number;
+        transferSyntax: string;
+      };
+      const { response, messageId, bytesSent } = await exchange(async () => {
+        const resolved = await resolveDataset(request.dataset, request.transferSyntax);
+        const sopClassUid = request.sopClassUid ?? resolved.sopClassUid;
+        const sopInstanceUid = request.sopInstanceUid ?? resolved.sopInstanceUid;
+        if (sopClassUid === undefined || sopInstanceUid === undefined) {
+          throw new InvalidArgumentError('store() needs sopClassUid and sopInstanceUid for this kind of data set');
+        }
+        const pc = findContext(
+          sopClassUid,
+          request.presentationContextId,
+          resolved.transferSyntax,
+          resolved.encodable ? 'encodable' : 'fixed',
+        );
+        target = { sopClassUid, sopInstanceUid, presentationContextId: pc.id, transferSyntax: pc.transferSyntax };
+        const chunkSize = association.negotiated.maxPduLengthToSend - 6;
+        return {
+          presentationContextId: pc.id,
+          build: (messageId) => ({
+            commandField: CommandField['C-STORE-RQ'],
+            messageId,
+            affectedSopClassUid: sopClassUid,
+            affectedSopInstanceUid: sopInstanceUid,
+            priority: request.priority ?? Priority.Medium,
+            commandDataSetType: CommandDataSetType.Present,
+            ...(request.moveOriginator === undefined
+              ? {}
+              : {
+                  moveOriginatorApplicationEntityTitle: request.moveOriginator.aeTitle,
+                  moveOriginatorMessageId: request.moveOriginator.messageId,
+                }),
+          }),
+          dataset: () => resolved.open(pc.transferSyntax, chunkSize),
+        };
+      }, request.signal);
+      return { ...toResponse(response, messageId), ...target!, bytesSent } as StoreResponse;
     },
   };
 }

@@ -785,3 +785,38 @@ describe('responses that break the protocol', () => {
     });
   }
 });
+
+describe('requests waiting for the window hold no data', () => {
+  it('opens a file only once its request has a slot', async () => {
+    let release!: () => void;
+    const l = await loopback({
+      handlers: {
+        onStore: async (ctx) => {
+          await readAll(ctx.dataset);
+          await new Promise<void>((r) => {
+            release = r;
+          });
+        },
+      },
+    });
+    const dataset = buildDataset(sampleElements(), 'explicit-le');
+    const paths = [join(dir, 'w1.dcm'), join(dir, 'w2.dcm')];
+    for (const path of paths) {
+      await writeFile(
+        path,
+        buildPart10(dataset, { transferSyntax: EXPLICIT, sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: UID }),
+      );
+    }
+    const first = l.client.store({ dataset: { path: paths[0]! } });
+    const second = l.client.store({ dataset: { path: paths[1]! } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(l.client.outstanding).toBe(1);
+    expect(l.client.queued).toBe(1);
+    // The waiting request has not read its file yet: removing it now makes that request fail, alone.
+    await rm(paths[1]!);
+    release();
+    expect((await first).status.code).toBe(0);
+    await expect(second).rejects.toBeInstanceOf(DatasetSourceError);
+    expect((await l.client.echo()).status.code).toBe(0);
+  });
+});

@@ -98,12 +98,12 @@ export async function startToolServer(tool: string, args: readonly string[]): Pr
     const port = await freePort();
     const child = spawn(tool, [...args, String(port)], { env: dcmtkEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout?.on('data', (d) => {
-      output += String(d);
-    });
-    child.stderr?.on('data', (d) => {
-      output += String(d);
-    });
+    // Keep the last 64 KiB of what the tool prints: enough to diagnose, bounded whatever it does.
+    const append = (d: unknown) => {
+      output = (output + String(d)).slice(-65536);
+    };
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
     const exited = once(child, 'exit').then(() => 'exited' as const);
     const ready = waitForPort(port).then(() => 'ready' as const);
     const state = await Promise.race([ready, exited]).catch(() => 'failed' as const);

@@ -547,6 +547,21 @@ describe('close()', () => {
   });
 });
 
+describe('idle timeout', () => {
+  it('aborts an association that stays silent past timeouts.idle, and keeps serving others', async () => {
+    scp = await startScp({ timeouts: { idle: 300 } });
+    const silent = await connectScu(scp.port, CONTEXTS);
+    const closed = await silent.association.closed;
+    // We sent an A-ABORT (PS3.8 7.3.1) when the idle timer expired.
+    expect(closed.reason).toBe('peer-aborted');
+    await until(() => scp!.ended.length === 1, 'the association to end on our side');
+    expect(scp.ended[0]!.reason).toBe('error');
+    expect(scp.ended[0]!.instances).toEqual([]);
+    scu = await connectScu(scp.port, CONTEXTS);
+    expect((await scu.client.echo()).status.code).toBe(0);
+  });
+});
+
 describe('options', () => {
   it('refuses invalid values with StoreScpOptionsError', () => {
     for (const options of [

@@ -4,7 +4,7 @@
  * `onStore` handler, exec-on-reception, study completion, user identity (PS3.7 D.3.3.7) and close().
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AssociationRejectedError } from '@netdicom/association';
@@ -12,7 +12,7 @@ import { makeCtSeries, runStorescu } from '@netdicom/test-peers';
 import type { Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type StoreScpError, StoreScpOptionsError } from './errors.js';
-import type { FileStoreLayout } from './file-store/index.js';
+import { type FileStoreLayout, TEMP_DIR_NAME } from './file-store/index.js';
 import { StoreScp } from './store-scp.js';
 import {
   buildDataset,
@@ -559,6 +559,18 @@ describe('idle timeout', () => {
     expect(scp.ended[0]!.instances).toEqual([]);
     scu = await connectScu(scp.port, CONTEXTS);
     expect((await scu.client.echo()).status.code).toBe(0);
+  });
+});
+
+describe('listen()', () => {
+  it('rejects with the system error when the port is taken, leaving nothing open', async () => {
+    scp = await startScp();
+    const storageDir = path.join(work, 'port-taken');
+    const second = new StoreScp({ port: scp.port, host: '127.0.0.1', storageDir });
+    await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    // The file store's session directory was removed again.
+    expect(await readdir(path.join(storageDir, TEMP_DIR_NAME))).toEqual([]);
+    await second.close();
   });
 });
 

@@ -379,7 +379,8 @@ export class StoreScp {
 
   /**
    * Opens the file store (cleaning what a crash left) and starts accepting associations; resolves with the bound
-   * address once the port accepts connections.
+   * address once the port accepts connections. Rejects with Node's error (`EADDRINUSE`, `EACCES`, ...) when it cannot
+   * listen, having closed what it opened.
    */
   async listen(): Promise<AddressInfo> {
     if (this.server || this.closing) throw new StoreScpOptionsError('listen() was already called');
@@ -458,7 +459,15 @@ export class StoreScp {
     });
     this.server = server;
     server.associations$.subscribe((association) => this.serve(association));
-    return server.listen(o.port ?? 11112, o.host);
+    try {
+      return await server.listen(o.port ?? 11112, o.host);
+    } catch (error) {
+      // The port is taken or not ours to use: leave nothing open (the file store's session directory included).
+      this.closing = true;
+      await server.close();
+      await this.store?.close();
+      throw error;
+    }
   }
 
   /**

@@ -550,8 +550,14 @@ describe('C-CANCEL, duplicates and malformed requests', () => {
     expect((await l.client.echo()).status.code).toBe(0);
   });
 
-  it('aborts on a lying group length or a data set without command; both processes survive', async () => {
-    for (const bad of ['group-length', 'orphan-dataset', 'huge-command'] as const) {
+  it('aborts on a lying group length, a data set without command, oversized or interleaved fragments', async () => {
+    for (const bad of [
+      'group-length',
+      'orphan-dataset',
+      'huge-command',
+      'context-switch',
+      'command-in-dataset',
+    ] as const) {
       const l = await loopback();
       if (bad === 'group-length') {
         const bytes = rawCommandSet(
@@ -566,6 +572,24 @@ describe('C-CANCEL, duplicates and malformed requests', () => {
         l.clientAssociation.sendPData([{ presentationContextId: 1, isCommand: true, isLast: true, data: bytes }]);
       } else if (bad === 'orphan-dataset') {
         l.clientAssociation.sendPData([{ presentationContextId: 1, isCommand: false, isLast: true, data: sample(10) }]);
+      } else if (bad === 'context-switch' || bad === 'command-in-dataset') {
+        const store = encodeCommandSet({
+          commandField: CommandField['C-STORE-RQ'],
+          messageId: 1,
+          affectedSopClassUid: CT_IMAGE_STORAGE,
+          affectedSopInstanceUid: UID,
+          priority: 0,
+          commandDataSetType: CommandDataSetType.Present,
+        });
+        l.clientAssociation.sendPData([{ presentationContextId: 5, isCommand: true, isLast: true, data: store }]);
+        l.clientAssociation.sendPData([
+          { presentationContextId: 5, isCommand: false, isLast: false, data: sample(100) },
+        ]);
+        l.clientAssociation.sendPData([
+          bad === 'context-switch'
+            ? { presentationContextId: 7, isCommand: false, isLast: true, data: sample(100) }
+            : { presentationContextId: 5, isCommand: true, isLast: true, data: store },
+        ]);
       } else {
         for (let i = 0; i < 40; i++) {
           l.clientAssociation.sendPData([
@@ -817,6 +841,74 @@ describe('requests waiting for the window hold no data', () => {
     release();
     expect((await first).status.code).toBe(0);
     await expect(second).rejects.toBeInstanceOf(DatasetSourceError);
+    expect((await l.client.echo()).status.code).toBe(0);
+  });
+});
+
+describe('services not implemented here', () => {
+  it('answers C-FIND-RQ with 0x0211 after dropping its identifier', async () => {
+    const l = await loopback({
+      contexts: [{ abstractSyntax: '1.2.840.10008.5.1.4.1.2.2.1', transferSyntaxes: [EXPLICIT] }],
+    });
+    const channel = channelOf(l.clientAssociation);
+    const got: { status: number; comment: string | undefined }[] = [];
+    channel.expectResponses(3, (m) => got.push({ status: m.command.status!, comment: m.command.errorComment }));
+    await channel.send(
+      1,
+      {
+        commandField: CommandField['C-FIND-RQ'],
+        messageId: 3,
+        affectedSopClassUid: '1.2.840.10008.5.1.4.1.2.2.1',
+        priority: 0,
+        commandDataSetType: CommandDataSetType.Present,
+      },
+      buildDataset([{ tag: 0x00100020, vr: 'LO', value: 'PID*' }], 'explicit-le'),
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    expect(got).toEqual([{ status: 0x0211, comment: 'C-FIND-RQ is not served here' }]);
+  });
+});
+
+describe('many associations aborted mid-store', () => {
+  it('leave the server serving and its connections closed', async () => {
+    const errors: unknown[] = [];
+    const l = await loopback({
+      handlers: {
+        onStore: async (ctx) => {
+          await readAll(ctx.dataset).catch((e: unknown) => errors.push(e));
+        },
+      },
+    });
+    for (let i = 0; i < 30; i++) {
+      const association = await connect({
+        host: '127.0.0.1',
+        port: l.port,
+        callingAeTitle: 'FLAKY',
+        calledAeTitle: 'SCP',
+        presentationContexts: [{ abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT] }],
+      });
+      const client = createDimseClient(association);
+      async function* slow() {
+        yield sample(100_000);
+        await new Promise((r) => setTimeout(r, 5));
+        yield sample(100_000);
+      }
+      const store = client.store({
+        dataset: slow(),
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: EXPLICIT,
+      });
+      const outcome = store.then(
+        () => 'stored',
+        (e: unknown) => e,
+      );
+      await new Promise((r) => setTimeout(r, 2));
+      await association.abort();
+      expect(await outcome).toBeInstanceOf(AssociationEndedError);
+    }
+    while (l.associationServer.connectionCount > 1) await new Promise((r) => setTimeout(r, 20));
+    expect(errors.every((e) => e instanceof AssociationEndedError)).toBe(true);
     expect((await l.client.echo()).status.code).toBe(0);
   });
 });

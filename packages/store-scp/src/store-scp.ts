@@ -309,6 +309,7 @@ export class StoreScp {
   private server: AssociationServer | undefined;
   private store: FileStore | undefined;
   private exec: ExecRunner | undefined;
+  private listenCalled = false;
   private closing = false;
   private closed: Promise<void> | undefined;
   private nextId = 1;
@@ -383,7 +384,8 @@ export class StoreScp {
    * listen, having closed what it opened.
    */
   async listen(): Promise<AddressInfo> {
-    if (this.server || this.closing) throw new StoreScpOptionsError('listen() was already called');
+    if (this.listenCalled || this.closing) throw new StoreScpOptionsError('listen() was already called');
+    this.listenCalled = true;
     const o = this.options;
     if (!o.onStore) {
       this.store = await openFileStore({
@@ -395,6 +397,10 @@ export class StoreScp {
         ...(o.maxObjectSize === undefined ? {} : { maxObjectSize: o.maxObjectSize }),
         ...(o.fsync === undefined ? {} : { fsync: o.fsync }),
       });
+      if (this.closing) {
+        await this.store.close();
+        throw new StoreScpOptionsError('close() was called before listen() finished');
+      }
     }
     if (o.execOnReception) {
       this.exec = createExecRunner({

@@ -90,9 +90,13 @@ interface Exited {
   readonly stdout: string;
 }
 
-/** Spawns `argv` under GNU time so that its peak RSS lands in `rssFile` (kilobytes). */
-function spawnMeasured(argv: readonly string[], rssFile: string): { child: ChildProcess; exited: Promise<Exited> } {
-  const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...argv], {
+/**
+ * Spawns `argv`; with `rssFile`, under GNU time so that its peak RSS lands there (kilobytes) when it exits by itself.
+ * Receivers are stopped by a signal, which GNU time would not survive: their peak is read from /proc instead.
+ */
+function spawnMeasured(argv: readonly string[], rssFile?: string): { child: ChildProcess; exited: Promise<Exited> } {
+  const [program, ...args] = rssFile ? ['/usr/bin/time', '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const child = spawn(program!, args, {
     env: { ...process.env, TCP_NODELAY: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -110,6 +114,13 @@ function spawnMeasured(argv: readonly string[], rssFile: string): { child: Child
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return { child, exited };
+}
+
+/** Peak resident set size (VmHWM) of a running process, in MB. */
+async function peakRssOfMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
+  return Number.isFinite(kb) ? kb / 1024 : Number.NaN;
 }
 
 async function readRssMb(file: string): Promise<number> {
@@ -175,9 +186,8 @@ async function runOnce(s: Scenario, input: string, expectedFiles: number, work: 
   const out = await mkdtemp(join(work, 'received-'));
   const port = await freePort();
   const forked = s.receiver === 'dcmtk' && (s.concurrency ?? 1) > 1;
-  const receiverRss = join(work, `rss-receiver-${port}`);
   const senderRss = join(work, `rss-sender-${port}`);
-  const receiver = spawnMeasured(receiverArgv(s.receiver, port, out, forked), receiverRss);
+  const receiver = spawnMeasured(receiverArgv(s.receiver, port, out, forked));
   try {
     await waitForPort(port, { timeoutMs: 20_000 });
     const started = performance.now();
@@ -191,9 +201,11 @@ async function runOnce(s: Scenario, input: string, expectedFiles: number, work: 
     if (received !== expectedFiles) {
       throw new Error(`${s.name}: ${received} of ${expectedFiles} objects arrived`);
     }
+    // The transfer is over: the receiver's high-water mark now covers it.
+    const receiverRssMb = await peakRssOfMb(receiver.child.pid!);
     receiver.child.kill('SIGTERM');
     await receiver.exited;
-    return { seconds, senderRssMb: await readRssMb(senderRss), receiverRssMb: await readRssMb(receiverRss) };
+    return { seconds, senderRssMb: await readRssMb(senderRss), receiverRssMb };
   } finally {
     if (receiver.child.exitCode === null && receiver.child.signalCode === null) {
       receiver.child.kill('SIGKILL');

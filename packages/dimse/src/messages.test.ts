@@ -52,6 +52,15 @@ afterAll(async () => {
 });
 
 const UID = '1.2.826.0.1.3680043.10.99.1';
+
+/** Polls until `condition` holds (generous deadline: timing is never asserted). */
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 const sample = (size = 200_000) => new Uint8Array(size).map((_, i) => (i * 7 + (i >> 8)) & 0xff);
 
 /** A store handler that records what it received. */
@@ -432,7 +441,9 @@ describe('asynchronous operations window (PS3.7 D.3.3.3)', () => {
       ),
     );
     void Promise.allSettled(sends);
-    await new Promise((r) => setTimeout(r, 500));
+    await until(() => l.server.active === 1);
+    // Give the misbehaving peer time to push as much as it can.
+    await new Promise((r) => setTimeout(r, 300));
     // One performing, at most one more received and waiting; the rest still in the peer's socket.
     expect(maxActive).toBe(1);
     expect(l.server.active).toBe(1);
@@ -472,7 +483,7 @@ describe('C-CANCEL, duplicates and malformed requests', () => {
       sopInstanceUid: UID,
       transferSyntax: EXPLICIT,
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => l.server.active === 1);
     await channelOf(l.clientAssociation).send(1, {
       commandField: CommandField['C-CANCEL-RQ'],
       messageIdBeingRespondedTo: 1,
@@ -506,10 +517,10 @@ describe('C-CANCEL, duplicates and malformed requests', () => {
     };
     await channel.send(1, echo);
     await channel.send(1, echo);
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => got.length === 1);
     expect(got).toEqual([0x0210]);
     release();
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => got.length === 2);
     expect(got).toEqual([0x0210, 0]);
   });
 
@@ -530,7 +541,7 @@ describe('C-CANCEL, duplicates and malformed requests', () => {
     ]);
     l.clientAssociation.sendPData([{ presentationContextId: 5, isCommand: true, isLast: true, data: bytes }]);
     l.clientAssociation.sendPData([{ presentationContextId: 5, isCommand: false, isLast: true, data: sample(1000) }]);
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => got.length === 1);
     expect(got).toEqual([{ status: 0x0212, offending: [0x00001000], comment: expect.stringContaining('Affected') }]);
     expect((await l.client.echo()).status.code).toBe(0);
   });
@@ -545,7 +556,7 @@ describe('C-CANCEL, duplicates and malformed requests', () => {
       { validate: false },
     );
     l.clientAssociation.sendPData([{ presentationContextId: 1, isCommand: true, isLast: true, data: bytes }]);
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => got.length === 1);
     expect(got).toEqual([[0x8031, 0x0211]]);
     expect((await l.client.echo()).status.code).toBe(0);
   });
@@ -625,7 +636,7 @@ describe('C-CANCEL, duplicates and malformed requests', () => {
       () => 'resolved',
       (error: unknown) => error,
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => handlerSignal !== undefined && l.server.active === 1);
     await l.serverAssociation.abort();
     const error = await outcome;
     expect(error).toBeInstanceOf(AssociationEndedError);
@@ -663,22 +674,24 @@ describe('timeouts, signals, release and roles', () => {
     });
     const controller = new AbortController();
     const waiting = l.client.echo({ signal: controller.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => l.server.active === 1);
     controller.abort(new Error('user gave up'));
     await expect(waiting).rejects.toThrow('user gave up');
     expect(l.client.outstanding).toBe(1);
     release();
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => l.client.outstanding === 0);
     expect(l.client.outstanding).toBe(0);
     expect((await l.client.echo()).status.code).toBe(0);
     expect(l.clientAssociation.state).toBe('Sta6');
   });
 
   it('a release requested with a store outstanding waits for its response', async () => {
+    let reads = 0;
     const l = await loopback({
       handlers: {
         onStore: async (ctx) => {
           await readAll(ctx.dataset);
+          reads++;
           await new Promise((r) => setTimeout(r, 200));
           return Status.CoercionOfDataElements;
         },
@@ -690,7 +703,7 @@ describe('timeouts, signals, release and roles', () => {
       sopInstanceUid: UID,
       transferSyntax: EXPLICIT,
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => l.server.active === 1 && reads === 1);
     await l.clientAssociation.release();
     expect((await store).status.code).toBe(0xb000);
     expect((await l.serverAssociation.closed).reason).toBe('released');
@@ -833,7 +846,7 @@ describe('requests waiting for the window hold no data', () => {
     }
     const first = l.client.store({ dataset: { path: paths[0]! } });
     const second = l.client.store({ dataset: { path: paths[1]! } });
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => l.client.queued === 1 && (release as (() => void) | undefined) !== undefined);
     expect(l.client.outstanding).toBe(1);
     expect(l.client.queued).toBe(1);
     // The waiting request has not read its file yet: removing it now makes that request fail, alone.
@@ -864,7 +877,7 @@ describe('services not implemented here', () => {
       },
       buildDataset([{ tag: 0x00100020, vr: 'LO', value: 'PID*' }], 'explicit-le'),
     );
-    await new Promise((r) => setTimeout(r, 150));
+    await until(() => got.length === 1);
     expect(got).toEqual([{ status: 0x0211, comment: 'C-FIND-RQ is not served here' }]);
   });
 });

@@ -181,7 +181,8 @@ export function createDimseServer(
     try {
       result = toStatusResult(await invoke(base, message));
     } catch (error) {
-      handlers.onError?.(error, base);
+      // A handler failing because the association ended is no handler bug: nobody is left to answer.
+      if (channel.endedWith === undefined) handlers.onError?.(error, base);
       result = {
         status: Status.ProcessingFailure,
         errorComment: error instanceof Error ? error.message : String(error),

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { connect, createAcceptancePolicy, createAssociationServer } from '@netdicom/association';
 import { createDimseClient, createDimseServer } from '../src/index.js';
 import { type BuiltElement, buildDataset, buildPart10 } from '../src/testing/dataset-builder.js';
-import { runTool, startToolServer } from '../src/testing/dcmtk.js';
+import { startStorescp } from '@netdicom/test-peers';
+import { runTool } from '../src/testing/dcmtk.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const COUNT = Number(process.env['BENCH_COUNT'] ?? 500);
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'serve') return serve();
   const dir = await mkdtemp(join(tmpdir(), 'dimse-bench-'));
   let child: ChildProcess | undefined;
-  const dcmtk = await startToolServer('storescp', ['--ignore']);
+  const dcmtk = await startStorescp({ extraArgs: ['--ignore'] });
   try {
     const smallDir = join(dir, 'small');
     const bigDir = join(dir, 'big');

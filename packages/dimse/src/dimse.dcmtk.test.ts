@@ -19,7 +19,8 @@ import { decodeCommandSet, encodeCommandSet } from './commands.js';
 import { parsePart10Header } from './header-reader.js';
 import { createDimseServer, type StoreContext } from './server.js';
 import { type BuiltElement, buildDataset, buildPart10 } from './testing/dataset-builder.js';
-import { convertFile, runTool, startToolServer, type ToolServer } from './testing/dcmtk.js';
+import { type RunningScp, startStorescp } from '@netdicom/test-peers';
+import { convertFile, runTool } from './testing/dcmtk.js';
 import {
   BIG_ENDIAN,
   CT_IMAGE_STORAGE,
@@ -123,13 +124,14 @@ afterAll(async () => {
 });
 
 describe('our client -> DCMTK storescp', () => {
-  let scp: ToolServer;
+  let scp: RunningScp;
   let out: string;
 
   beforeAll(async () => {
     out = join(dir, 'storescp-out');
     await mkdir(out);
-    scp = await startToolServer('storescp', ['+B', '+xa', '-od', out]);
+    // Bit-preserving (+B): storescp writes the data set bytes exactly as received.
+    scp = await startStorescp({ outputDir: out, acceptAll: true, extraArgs: ['+B'] });
   });
   afterAll(async () => {
     await scp?.stop();
@@ -275,7 +277,7 @@ describe('command sets recorded live from DCMTK decode and re-encode exactly', (
   it('echoscu/storescu -> storescp through a recording proxy', async () => {
     const out = join(dir, 'proxy-out');
     await mkdir(out);
-    const scp = await startToolServer('storescp', ['-od', out]);
+    const scp = await startStorescp({ outputDir: out });
     stops.push(() => scp.stop());
     const proxy = await startRecordingProxy(scp.port);
     stops.push(() => proxy.close());

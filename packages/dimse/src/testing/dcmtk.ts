@@ -1,18 +1,11 @@
 /**
- * Small helpers to run the DCMTK command-line tools (installed from Debian) in tests: always with `TCP_NODELAY=1`,
- * loopback only, ephemeral ports found at run time. Test code only.
+ * DCMTK helpers of this package's tests, on top of `@netdicom/test-peers` (which runs every tool with
+ * `TCP_NODELAY=1`, on loopback, with bounded output): making fixtures with dump2dcm/dcmconv and reading values back
+ * with dcmdump. Test code only.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
-import { type AddressInfo, createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
-
-/** The environment every DCMTK tool runs with. */
-export const dcmtkEnv = { ...process.env, TCP_NODELAY: '1' };
+import { runTool as runPeerTool } from '@netdicom/test-peers';
 
 /** Runs a DCMTK tool to completion (output read as Latin-1); rejects on a non-zero exit. */
 export async function runTool(
@@ -20,13 +13,8 @@ export async function runTool(
   args: readonly string[],
   timeoutMs = 60_000,
 ): Promise<{ stdout: string; stderr: string }> {
-  const { stdout, stderr } = await execFileAsync(tool, [...args], {
-    env: dcmtkEnv,
-    timeout: timeoutMs,
-    maxBuffer: 64 * 1024 * 1024,
-    encoding: 'latin1',
-  });
-  return { stdout: String(stdout), stderr: String(stderr) };
+  const result = await runPeerTool(tool, args, { check: true, encoding: 'latin1', timeoutMs });
+  return { stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Writes `dump` text (as Latin-1 bytes) and turns it into a Part 10 file with `dump2dcm` (explicit VR little endian). */
@@ -54,73 +42,4 @@ export async function dcmdumpValues(file: string, tags: readonly string[]): Prom
     if (m) values.set(m[1]!, m[2] ?? m[3]!);
   }
   return values;
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = tcpConnect({ host: '127.0.0.1', port });
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** A long-running DCMTK server process (storescp, dcmrecv) on an ephemeral port. */
-export interface ToolServer {
-  readonly port: number;
-  readonly process: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts a DCMTK listener with `args` (the port is appended) and waits until it accepts connections. */
-export async function startToolServer(tool: string, args: readonly string[]): Promise<ToolServer> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(tool, [...args, String(port)], { env: dcmtkEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    // Keep the last 64 KiB of what the tool prints: enough to diagnose, bounded whatever it does.
-    const append = (d: unknown) => {
-      output = (output + String(d)).slice(-65536);
-    };
-    child.stdout?.on('data', append);
-    child.stderr?.on('data', append);
-    const exited = once(child, 'exit').then(() => 'exited' as const);
-    const ready = waitForPort(port).then(() => 'ready' as const);
-    const state = await Promise.race([ready, exited]).catch(() => 'failed' as const);
-    if (state === 'ready') {
-      return {
-        port,
-        process: child,
-        output: () => output,
-        stop: async () => {
-          if (child.exitCode === null && child.signalCode === null) {
-            child.kill('SIGTERM');
-            await exited;
-          }
-        },
-      };
-    }
-    child.kill('SIGKILL');
-    if (attempt >= 3) throw new Error(`${tool} did not start: ${output}`);
-  }
 }

@@ -236,6 +236,8 @@ export interface FailedStore extends PeerInfo {
   readonly error: Error;
 }
 
+/** How long close() waits for idle peers to release on their own before aborting them, within closeTimeout. */
+const RELEASE_GRACE_MS = 2_000;
 const SUCCESS = 0x0000;
 
 /** The policy answers of PS3.8 Table 9-21 that StoreScp sends itself. */
@@ -479,7 +481,8 @@ export class StoreScp {
   /**
    * Stops accepting associations (new requests are rejected transient, temporary congestion; new stores on open
    * associations are answered 0xA700), lets the stores in flight finish and their responses go out within
-   * `closeTimeout`, then aborts what is left (stores not yet durable keep nothing), closes the file store, waits for
+   * `closeTimeout`, gives peers up to 2 s (within it) to release on their own, then aborts what is left (stores not
+   * yet durable keep nothing), closes the file store, waits for
    * exec-on-reception programs (same deadline), emits the pending study completions and completes every Observable.
    * Idempotent.
    */
@@ -498,6 +501,18 @@ export class StoreScp {
         Promise.all(busy.map((s) => s.idle())),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    // Peers usually release right after their last response: give them a moment to do so before aborting.
+    const open = [...this.dimseServers.keys()];
+    if (open.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(open.map((a) => a.closed)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, Math.min(RELEASE_GRACE_MS, deadline - Date.now())));
         }),
       ]);
       clearTimeout(timer);

@@ -34,6 +34,8 @@ export interface LoopbackOptions {
   /** Maximum Length Received of the client / the server. */
   readonly clientMaxPdu?: number;
   readonly serverMaxPdu?: number;
+  /** Called with the server's port before the client connects (e.g. to start a capture). */
+  readonly beforeConnect?: (port: number) => Promise<void>;
 }
 
 /** A connected client/server pair. */
@@ -71,6 +73,7 @@ export async function startLoopback(options: LoopbackOptions = {}): Promise<Loop
     });
   });
   const address = await associationServer.listen(0, '127.0.0.1');
+  await options.beforeConnect?.(address.port);
   const clientAssociation = await connect({
     host: '127.0.0.1',
     port: address.port,

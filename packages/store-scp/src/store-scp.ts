@@ -39,6 +39,7 @@ import { checkExecTemplate, createExecRunner, type ExecRunner, expandExecTemplat
 import {
   type DuplicatePolicy,
   type FileStore,
+  type FileStoreFileSystem,
   type FileStoreLayout,
   type FileStoreStartup,
   openFileStore,
@@ -151,6 +152,12 @@ export interface StoreScpOptions {
   readonly maxObjectSize?: number;
   /** fsync files and directories before answering (default true). Never turn off for real data. */
   readonly fsync?: boolean;
+  /**
+   * The file-system layer of the default file store (default: node:fs/promises). Inject one to observe or fail any
+   * step of the durable write protocol (fault-injection tests: a failing fsync must never be answered Success,
+   * PS3.4 B.2.3). Ignored with `onStore`.
+   */
+  readonly fileSystem?: FileStoreFileSystem;
   /** Replaces the file store: store the dataset elsewhere and answer a status (undefined or 0 = Success). */
   readonly onStore?: (context: StoreContext) => Promise<StoreStatusAnswer | undefined> | StoreStatusAnswer | undefined;
   /** Answers C-ECHO (default Success). */
@@ -398,6 +405,7 @@ export class StoreScp {
         implementationVersionName: IMPLEMENTATION_VERSION_NAME,
         ...(o.maxObjectSize === undefined ? {} : { maxObjectSize: o.maxObjectSize }),
         ...(o.fsync === undefined ? {} : { fsync: o.fsync }),
+        ...(o.fileSystem === undefined ? {} : { fileSystem: o.fileSystem }),
       });
       if (this.closing) {
         await this.store.close();

@@ -925,3 +925,35 @@ describe('many associations aborted mid-store', () => {
     expect((await l.client.echo()).status.code).toBe(0);
   });
 });
+
+describe('backpressure to the socket', () => {
+  it('a slow handler holds at most a few hundred KB of a 32 MB data set', async () => {
+    let maxHeld = 0;
+    let l!: Loopback;
+    l = await loopback({
+      serverOptions: { datasetHighWaterMark: 64 * 1024 },
+      handlers: {
+        onStore: async (ctx) => {
+          let received = 0;
+          for await (const chunk of ctx.dataset as AsyncIterable<Buffer>) {
+            received += chunk.length;
+            maxHeld = Math.max(maxHeld, ctx.dataset.readableLength + l.serverAssociation.incomingBufferedBytes);
+            // A slow disk: one chunk every millisecond or so.
+            await new Promise((r) => setTimeout(r, 1));
+          }
+          return received === 32 * 1024 * 1024 ? 0 : 0xc000;
+        },
+      },
+    });
+    const response = await l.client.store({
+      dataset: new Uint8Array(32 * 1024 * 1024),
+      sopClassUid: CT_IMAGE_STORAGE,
+      sopInstanceUid: UID,
+      transferSyntax: EXPLICIT,
+    });
+    expect(response.status.code).toBe(0);
+    // Stream buffer (64 KiB) plus what the association holds (one socket read, one PDU being assembled).
+    expect(maxHeld).toBeGreaterThan(0);
+    expect(maxHeld).toBeLessThan(1024 * 1024);
+  });
+});

@@ -46,6 +46,15 @@ describe('createAcceptancePolicy (PS3.8 Tables 9-18 and 9-21)', () => {
     });
   });
 
+  it('rejects a request without presentation contexts (an A-ASSOCIATE-AC needs one, PS3.8 9.3.3)', async () => {
+    expect(await policy({ ...request(), presentationContexts: [] }, info)).toEqual({
+      accept: false,
+      result: 1,
+      source: 1,
+      reason: 1,
+    });
+  });
+
   it('rejects an unknown called AE title: permanent, service-user, reason 7', async () => {
     expect(await policy(request({ calledAeTitle: 'OTHER' }), info)).toEqual({
       accept: false,

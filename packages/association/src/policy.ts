@@ -121,6 +121,11 @@ export function createAcceptancePolicy(options: AcceptancePolicyOptions): Associ
     if (options.callingAeTitles && !options.callingAeTitles.includes(request.callingAeTitle)) {
       return reject(RejectResult.RejectedPermanent, RejectSource.ServiceUser, RejectReason.CallingAeTitleNotRecognized);
     }
+    // An A-ASSOCIATE-AC must carry at least one presentation context item (PS3.8 9.3.3): with none proposed there
+    // is nothing to accept.
+    if (request.presentationContexts.length === 0) {
+      return reject(RejectResult.RejectedPermanent, RejectSource.ServiceUser, RejectReason.NoReasonGiven);
+    }
     let serverResponse: Uint8Array | undefined;
     if (options.verifyUserIdentity) {
       const item = request.userInformation.userIdentity;

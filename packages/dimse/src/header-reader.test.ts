@@ -370,3 +370,14 @@ describe('Part 10 header (PS3.10 7.1)', () => {
     expect(() => parsePart10Header(file, { maxMetaLength: 40 })).toThrow(MalformedDatasetError);
   });
 });
+
+describe('deflated transfer syntaxes (PS3.5 A.5)', () => {
+  // Deflated Explicit VR Little Endian and both JPIP Referenced Deflate syntaxes deflate the whole data set.
+  for (const transferSyntax of ['1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.4.95', '1.2.840.10008.1.2.4.205']) {
+    it(`${transferSyntax}: the header is read through the inflater`, async () => {
+      const bytes = buildDataset(sampleElements({ sequence: 'defined' }), 'deflated');
+      const header = await readDatasetHeader(bytes, { transferSyntax });
+      expect(header).toMatchObject({ transferSyntax, ...expected });
+    });
+  }
+});

@@ -14,6 +14,7 @@ export const TransferSyntax = {
   JpegLsLossless: '1.2.840.10008.1.2.4.80',
   Jpeg2000Lossless: '1.2.840.10008.1.2.4.90',
   JpipReferencedDeflate: '1.2.840.10008.1.2.4.95',
+  JpipHtj2kReferencedDeflate: '1.2.840.10008.1.2.4.205',
   RleLossless: '1.2.840.10008.1.2.5',
 } as const;
 
@@ -38,6 +39,7 @@ export function datasetEncoding(transferSyntax: string): DatasetEncoding {
       return { explicitVr: true, littleEndian: false, deflated: false };
     case TransferSyntax.DeflatedExplicitVrLittleEndian:
     case TransferSyntax.JpipReferencedDeflate:
+    case TransferSyntax.JpipHtj2kReferencedDeflate:
       return { explicitVr: true, littleEndian: true, deflated: true };
     default:
       return { explicitVr: true, littleEndian: true, deflated: false };

@@ -97,7 +97,7 @@ export interface StoreScpTlsOptions {
   readonly key: string | Buffer;
   /** Our certificate chain (PEM). */
   readonly cert: string | Buffer;
-  /** CA certificates that client certificates are verified against (default: the system's). */
+  /** CA certificates that client certificates are verified against (default: Node.js's bundled CA list). */
   readonly ca?: string | Buffer | readonly (string | Buffer)[];
   /** Require a client certificate that verifies against `ca` (mutual TLS). Default false. */
   readonly requireClientCertificate?: boolean;
@@ -431,6 +431,8 @@ export class StoreScp {
       // PS3.7 D.3.3.3: in our A-ASSOCIATE-AC, "invoked" is what the requestor may have outstanding with us; we
       // invoke nothing on the requestor, so "performed" is 1.
       asynchronousOperationsWindow: { maxOperationsInvoked: window, maxOperationsPerformed: 1 },
+      // We are only ever the SCP: a requestor proposing to be SCP too gets 0 for that role (PS3.7 D.3.3.4).
+      acceptProposedRoles: false,
       ...(o.verifyUserIdentity ? { verifyUserIdentity: o.verifyUserIdentity } : {}),
     });
     const maxAssociations = o.maxAssociations ?? 100;
@@ -442,7 +444,8 @@ export class StoreScp {
           ...(o.tls.ca === undefined ? {} : { ca: o.tls.ca as string | Buffer | (string | Buffer)[] }),
           requestCert: o.tls.requireClientCertificate === true || o.tls.ca !== undefined,
           rejectUnauthorized: o.tls.requireClientCertificate === true,
-          minVersion: 'TLSv1.2' as const,
+          // TLS 1.2 at the least; a caller may ask for 1.3 only through `extra`.
+          minVersion: o.tls.extra?.minVersion === 'TLSv1.3' ? ('TLSv1.3' as const) : ('TLSv1.2' as const),
         }
       : undefined;
     const server = createAssociationServer({

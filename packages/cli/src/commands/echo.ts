@@ -34,7 +34,7 @@ Options:
   --aet AET           calling AE title (ours; default ECHOSCU)
   --timeout S         connect/association/response timeout in seconds (default 10)
   --count N           send N echoes on the association and report min/avg/max (default 1)
-  --tls               use TLS (certificates verified against the system CAs or --tls-ca)
+  --tls               use TLS (certificates verified against Node.js's bundled CA list or --tls-ca)
   --tls-ca FILE       trust this CA certificate (PEM)
   --tls-cert FILE     client certificate (PEM), with --tls-key
   --tls-key FILE      client private key (PEM)

@@ -53,6 +53,7 @@ import {
   MAX_PDU_LENGTH_TO_SEND_CAP,
   MIN_PEER_MAX_PDU_LENGTH,
   type NegotiatedAssociation,
+  transportHighWaterMark,
 } from './negotiation.js';
 import type { AssociationRequestInfo } from './policy.js';
 import {
@@ -183,6 +184,10 @@ export class UlAssociation implements Association {
 
   private artimTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Whether the idle timer runs; while it does, traffic only updates {@link lastActivity}. */
+  private idleArmed = false;
+  /** `performance.now()` of the last traffic (or of arming the idle timer). */
+  private lastActivity = 0;
   private writeTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private responseTimer: NodeJS.Timeout | undefined;
@@ -315,7 +320,7 @@ export class UlAssociation implements Association {
     if (this.finalized) {
       return Promise.reject(new AssociationClosedError('The association is closed', { cause: this.outcome?.error }));
     }
-    if (!this.socket?.writableNeedDrain) return Promise.resolve();
+    if (!this.transportFull()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.drainWaiters.add({ resolve, reject });
     });
@@ -326,6 +331,7 @@ export class UlAssociation implements Association {
     if (this.pauseCount === 1) {
       this.socket?.pause();
       this.clearTimer('idleTimer');
+      this.idleArmed = false;
     }
   }
 
@@ -734,7 +740,7 @@ export class UlAssociation implements Association {
 
   private onData(chunk: Buffer): void {
     if (this.finalized || this.discardInput) return;
-    this.armIdleTimer();
+    this.touchIdle();
     if (!this.receivedAny) {
       this.receivedAny = true;
       const first = chunk[0];
@@ -861,7 +867,7 @@ export class UlAssociation implements Association {
       return;
     }
     // Traffic either way keeps the association from being idle (a long send to a quiet peer is not idle).
-    if (this.idleTimer !== undefined) this.armIdleTimer();
+    if (this.idleArmed) this.lastActivity = performance.now();
     const parts = encodePduParts(pdu);
     // Published before the write: on an in-memory transport the peer may answer within the write call.
     if (pduSentChannel.hasSubscribers) pduSentChannel.publish({ association: this, pdu });
@@ -869,6 +875,7 @@ export class UlAssociation implements Association {
     socket.cork();
     for (const part of parts) ok = socket.write(part);
     socket.uncork();
+    ok = ok || !this.transportFull();
     this.lastWriteOk = ok;
     if (!ok && !this.writeTimer) {
       this.armTimer('writeTimer', this.config.timeouts.write, () => {
@@ -917,11 +924,38 @@ export class UlAssociation implements Association {
     }
   }
 
+  /**
+   * (Re)starts the idle timer from now. Traffic does not re-arm it (a clear + setTimeout per PDU is costly): it only
+   * records the time ({@link touchIdle}); the timer, when it fires, re-arms itself for what is left since then.
+   */
   private armIdleTimer(): void {
     if (this.pauseCount > 0) return;
-    this.armTimer('idleTimer', this.config.timeouts.idle, () => {
-      this.timeout('idle', this.config.timeouts.idle, `Nothing received for ${this.config.timeouts.idle} ms`);
-    });
+    const idle = this.config.timeouts.idle;
+    this.lastActivity = performance.now();
+    this.idleArmed = idle > 0 && !this.finalized;
+    const check = (): void => {
+      const left = idle - (performance.now() - this.lastActivity);
+      if (left > 0) {
+        this.armTimer('idleTimer', left, check);
+        return;
+      }
+      this.idleArmed = false;
+      this.timeout('idle', idle, `Nothing received for ${idle} ms`);
+    };
+    this.armTimer('idleTimer', idle, check);
+  }
+
+  /** Traffic: the association is not idle now. Arms the idle timer if it is not running. */
+  private touchIdle(): void {
+    if (this.idleArmed) this.lastActivity = performance.now();
+    else this.armIdleTimer();
+  }
+
+  /** Whether the transport holds more unsent bytes than we let it (see {@link transportHighWaterMark}). */
+  private transportFull(): boolean {
+    const socket = this.socket;
+    if (socket === undefined || !socket.writableNeedDrain) return false;
+    return !(socket.writableLength < transportHighWaterMark(this.negotiatedValue?.maxPduLengthToSend ?? 0));
   }
 
   private onArtimExpired(): void {

@@ -35,12 +35,18 @@ describe('over an in-memory Duplex pair', () => {
     });
     const data = new Uint8Array(client.negotiated.maxPduLengthToSend - 6);
     let waits = 0;
+    // The receiver stops reading until the sender feels backpressure, then reads until it has drained.
+    server.pauseIncoming();
     for (let i = 0; i < 64; i++) {
       if (!client.sendPData([{ presentationContextId: 1, isCommand: false, isLast: i === 63, data }])) {
         waits++;
-        await client.drain();
+        const drained = client.drain();
+        server.resumeIncoming();
+        await drained;
+        server.pauseIncoming();
       }
     }
+    server.resumeIncoming();
     expect(waits).toBeGreaterThan(0);
     await client.release();
     expect(received).toBe(64 * data.length);

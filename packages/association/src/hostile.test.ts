@@ -282,6 +282,23 @@ describe('timers', () => {
     expect(peer.received.some((p) => p.kind === 'A-ABORT')).toBe(false);
   });
 
+  it('idle: once traffic stops, the idle time counts from the last PDU', async () => {
+    const { peer, accepted } = await acceptorWithRawPeer({ timeouts: { artim: 300, idle: 200 } });
+    const association = accepted[0]!;
+    let lastSent = 0;
+    for (let i = 0; i < 10; i++) {
+      association.sendPData([{ presentationContextId: 1, isCommand: false, isLast: true, data: new Uint8Array(10) }]);
+      lastSent = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // 500 ms of traffic with an idle time of 200 ms: still up.
+    expect(association.state).toBe('Sta6');
+    expect(await peer.next('A-ABORT')).toMatchObject({ source: 0 });
+    expect(performance.now() - lastSent).toBeGreaterThanOrEqual(190);
+    const closed = await association.closed;
+    expect(closed.error).toMatchObject({ timer: 'idle', code: 'ERR_NETDICOM_ASSOCIATION_TIMEOUT' });
+  });
+
   it('write: a peer that stops reading is dropped, and a pending drain() rejects', async () => {
     const { peer, accepted } = await acceptorWithRawPeer({ timeouts: { artim: 300, write: 300 } });
     peer.socket.pause();

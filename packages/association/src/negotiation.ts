@@ -40,6 +40,17 @@ export const DEFAULT_MAX_PDU_LENGTH = 262_144;
  */
 export const MAX_PDU_LENGTH_TO_SEND_CAP = 1_048_576;
 
+/**
+ * Bytes an association lets its transport hold unsent before `sendPData` reports backpressure (returns false) and
+ * `drain()` waits: four of the PDUs it sends, at least 1 MiB. Node's own high-water mark (16 KiB) is smaller than one
+ * P-DATA-TF of our default size, which made every PDU wait for 'drain'. With a few PDUs queued, the kernel's socket
+ * buffer keeps the link busy while the next ones are prepared, and what is held per association stays bounded (views
+ * of the data being sent, not copies). Applies to any transport, including a socket or Duplex handed to us.
+ */
+export function transportHighWaterMark(maxPduLengthToSend: number): number {
+  return Math.max(1_048_576, 4 * maxPduLengthToSend);
+}
+
 /** The smallest Maximum Length Received we accept from a peer: one PDV header (6 bytes) and one byte of data. */
 export const MIN_PEER_MAX_PDU_LENGTH = 7;
 

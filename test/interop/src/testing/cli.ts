@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { runTool, type SpawnedTool, spawnTool, type ToolResult } from '@netdicom/test-peers';
 import { ChildProcessError } from '../errors.js';
@@ -23,11 +23,14 @@ export const NETDICOM_BIN = join(CLI_DIR, 'bin', 'netdicom.js');
 /** Workspace packages whose built output the command loads. */
 const BUILT_PACKAGES = ['pdu', 'association', 'dimse', 'store-scu', 'store-scp', 'cli'];
 
+/** Newest modification time of the files under `dir` that a build compiles (tests and `testing/` are not built). */
 async function newestMtime(dir: string): Promise<number> {
   let newest = 0;
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    newest = Math.max(newest, (await stat(join(entry.parentPath, entry.name))).mtimeMs);
+    if (!entry.isFile() || entry.name.endsWith('.test.ts')) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (path.split(sep).includes('testing')) continue;
+    newest = Math.max(newest, (await stat(path)).mtimeMs);
   }
   return newest;
 }

@@ -76,3 +76,25 @@ export function fixtureOf(fixtures: ReadonlyMap<string, Fixture>, cell: MatrixCe
   if (fixture === undefined) throw new Error(`the fixture set has no ${cell.kind} in ${cell.keyword}`);
   return fixture;
 }
+
+/** Short column names of the kinds, in {@link FIXTURE_KINDS} order. */
+const KIND_ORDER: readonly FixtureKind[] = FIXTURE_KINDS.map((k) => k.kind);
+
+/**
+ * The cells as a Markdown table (transfer syntaxes down, kinds across): `●` a cell of the matrix, run in every
+ * direction; `● cli` also sent through the command-line tools; `–` a combination that cannot exist (no pixel data to
+ * compress). The README shows this table; a test keeps the two in step.
+ */
+export function renderCellTable(): string {
+  const header = `| transfer syntax | ${KIND_ORDER.join(' | ')} |`;
+  const rule = `| --- | ${KIND_ORDER.map(() => ':-:').join(' | ')} |`;
+  const rows = TRANSFER_SYNTAXES.map((ts) => {
+    const marks = KIND_ORDER.map((kind) => {
+      const cell = MATRIX_CELLS.find((c) => c.kind === kind && c.transferSyntaxUid === ts.uid);
+      if (cell === undefined) return '–';
+      return CLI_CELLS.includes(cell) ? '● cli' : '●';
+    });
+    return `| ${ts.keyword} | ${marks.join(' | ')} |`;
+  });
+  return [header, rule, ...rows].join('\n');
+}

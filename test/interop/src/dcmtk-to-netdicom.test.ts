@@ -39,6 +39,8 @@ function senderMatrix(
   callingAeTitle: string,
   expectedTransferSyntax: (fixture: Fixture) => string,
   send: (scp: MatrixScp, files: readonly Fixture[]) => Promise<ToolResult>,
+  /** stderr lines of the DCMTK tool that are about its own choices, not about us. */
+  ownWarnings: RegExp = /^$/,
 ): void {
   describe(direction, () => {
     let run: SenderRun | undefined;
@@ -62,6 +64,7 @@ function senderMatrix(
 
     it(`sends every cell in one run, the SCP failing nothing`, () => {
       expect(run!.tool.code, run!.tool.stderr).toBe(0);
+      expect(run!.tool.stderr.split('\n').filter((line) => line !== '' && !ownWarnings.test(line))).toEqual([]);
       expect(run!.scp.failed.map((f) => `${f.sopInstanceUid}: ${f.error.message}`)).toEqual([]);
       expect(run!.scp.errors.map((e) => e.message)).toEqual([]);
       expect(run!.scp.received.size).toBe(MATRIX_CELLS.length);
@@ -129,12 +132,18 @@ const NATIVE = new Set<string>([
   TransferSyntaxUid.ExplicitVRBigEndian,
 ]);
 
-senderMatrix('dcmsend -> netdicom', 'DCMSEND', dcmsendTransferSyntax, (scp, files) =>
-  runDcmsend({
-    port: scp.port,
-    aeTitle: 'DCMSEND',
-    calledAeTitle: scp.aeTitle,
-    files: files.map((f) => f.path),
-    timeoutMs: 180_000,
-  }),
+senderMatrix(
+  'dcmsend -> netdicom',
+  'DCMSEND',
+  dcmsendTransferSyntax,
+  (scp, files) =>
+    runDcmsend({
+      port: scp.port,
+      aeTitle: 'DCMSEND',
+      calledAeTitle: scp.aeTitle,
+      files: files.map((f) => f.path),
+      timeoutMs: 180_000,
+    }),
+  // dcmsend explains, for each lossless compressed file, that it proposes no uncompressed syntax for it.
+  /^W: ( |transfer syntax uses a lossless compression but we cannot decompress it)/,
 );

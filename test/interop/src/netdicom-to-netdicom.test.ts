@@ -12,6 +12,7 @@ import type { FileErrorEvent, FileSentEvent, SendResult } from '@netdicom/store-
 import { StoreScu } from '@netdicom/store-scu';
 import type { Fixture, ToolResult } from '@netdicom/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChildProcessError } from './errors.js';
 import { type CliListener, ensureCliBuilt, runCliSend, startCliListener } from './testing/cli.js';
 import { type ComparisonDump, dumpForComparison, elementsOf } from './testing/compare.js';
 import { CLI_CELLS, cellName, fixtureOf, loadMatrixFixtures, MATRIX_CELLS } from './testing/matrix.js';
@@ -135,7 +136,13 @@ describe('netdicom send -> netdicom listen (child processes)', () => {
       '--json',
       '--no-progress',
     ]);
-    summary = JSON.parse(send.stdout) as typeof summary;
+    try {
+      summary = JSON.parse(send.stdout) as typeof summary;
+    } catch (error) {
+      throw new ChildProcessError(`netdicom send printed no JSON summary (exit ${send.code}):\n${send.stderr}`, {
+        cause: error,
+      });
+    }
     listenEnd = await listener.terminate();
     listener = undefined;
     dumps = await dumpForComparison(CLI_CELLS.map((cell) => stored(fixtureOf(fixtures, cell))));

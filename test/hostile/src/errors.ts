@@ -1,0 +1,85 @@
+/**
+ * Errors of the hostile-peer suite (`@netdicom/hostile`, private). One base class with a stable string `code`;
+ * `cause` is forwarded. They describe failures of the harness itself or of a checked property (PS3.8 9.2 answers,
+ * PS3.4 B.2.3 durability), never a peer's expected misbehaviour.
+ */
+
+/** Base class of every error of this package. */
+export class HostileError extends Error {
+  /** Stable machine-readable code, `ERR_NETDICOM_HOSTILE_...`. */
+  readonly code: string;
+
+  constructor(message: string, code = 'ERR_NETDICOM_HOSTILE', options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The StoreScp child process did not start, died, or did not answer in time. */
+export class ScpProcessError extends HostileError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_NETDICOM_HOSTILE_SCP_PROCESS', options);
+  }
+}
+
+/** A raw peer waited longer than its bound for bytes or for the connection to close (PS3.8 9.1.5 ARTIM). */
+export class PeerTimeoutError extends HostileError {
+  constructor(message: string) {
+    super(message, 'ERR_NETDICOM_HOSTILE_TIMEOUT');
+  }
+}
+
+/** A hostile class received another answer than the one PS3.8 / PS3.7 prescribe. */
+export class UnexpectedAnswerError extends HostileError {
+  /** Name of the hostile class. */
+  readonly hostileClass: string;
+  readonly expected: unknown;
+  readonly actual: unknown;
+
+  constructor(hostileClass: string, expected: unknown, actual: unknown) {
+    super(
+      `${hostileClass}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
+      'ERR_NETDICOM_HOSTILE_UNEXPECTED_ANSWER',
+    );
+    this.hostileClass = hostileClass;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * A fuzz target threw something other than its package's typed error, or did not settle within its bound. Carries
+ * what is needed to reproduce it: the target, the seed, the case number and the input as hex.
+ */
+export class FuzzFailureError extends HostileError {
+  readonly target: string;
+  readonly seed: number;
+  readonly caseIndex: number;
+  readonly inputHex: string;
+
+  constructor(target: string, seed: number, caseIndex: number, input: Uint8Array, cause: unknown) {
+    const hex = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('hex');
+    super(
+      `fuzz target ${target} failed on case ${caseIndex} of seed ${seed}: ${describe(cause)}\ninput (${input.length} bytes): ${hex}`,
+      'ERR_NETDICOM_HOSTILE_FUZZ_FAILURE',
+      { cause },
+    );
+    this.target = target;
+    this.seed = seed;
+    this.caseIndex = caseIndex;
+    this.inputHex = hex;
+  }
+}
+
+/** A durability property (PS3.4 B.2.3: Success only for what is on disk) was violated. */
+export class DurabilityViolationError extends HostileError {
+  constructor(message: string) {
+    super(message, 'ERR_NETDICOM_HOSTILE_DURABILITY');
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -90,6 +90,11 @@ describe('parseDcmdump', () => {
     expect(elements['0008,0016']).toBe('SecondaryCaptureImageStorage');
   });
 
+  it('keeps elements dcmdump cannot name (VR printed as ??, private tags read in Implicit VR)', () => {
+    const text = '(0009,1001) ?? 41\\42\\43\\44                             #   4, 1 Unknown Tag & Data\n';
+    expect(parseDcmdump(text)).toEqual({ '0009,1001': '41\\42\\43\\44' });
+  });
+
   it('ignores lines that are not elements', () => {
     expect(parseDcmdump('# Dicom-File-Format\n\nnot a line\n')).toEqual({});
   });

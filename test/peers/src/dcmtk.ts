@@ -399,8 +399,9 @@ export function parseDcmdump(text: string, options: ParseDcmdumpOptions = {}): R
   // seqs[d]: the sequence whose items are printed at indentation depth d; prefixes[d]: key prefix of elements at d.
   const seqs: ({ key: string; item: number } | undefined)[] = [];
   const prefixes: string[] = [''];
-  const line = /^( *)\(([0-9a-fA-F]{4}),([0-9a-fA-F]{4})\) (\w\w) ([\s\S]*?)\s+#\s*(\d+|u\/l),\s*\d+ [^\n]*$/;
-  const elementStart = /^ *\([0-9a-fA-F]{4},[0-9a-fA-F]{4}\) \w\w /;
+  // dcmdump prints `??` as the VR of elements it cannot name (private tags read in Implicit VR).
+  const line = /^( *)\(([0-9a-fA-F]{4}),([0-9a-fA-F]{4})\) (\w\w|\?\?) ([\s\S]*?)\s+#\s*(\d+|u\/l),\s*\d+ [^\n]*$/;
+  const elementStart = /^ *\([0-9a-fA-F]{4},[0-9a-fA-F]{4}\) (\w\w|\?\?) /;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     let raw = lines[i]!;

@@ -5,11 +5,13 @@
  *
  * @packageDocumentation
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PeerStartError, ToolFailedError } from './errors.js';
+import { freePort, LOOPBACK } from './ports.js';
 import { runTool, spawnTool } from './process.js';
 
 /** Options of {@link startCapture}. */
@@ -35,7 +37,10 @@ export interface RunningCapture {
 export async function startCapture(options: CaptureOptions): Promise<RunningCapture> {
   if (options.ports.length === 0) throw new PeerStartError('tshark', 'no port to capture', '');
   const path = options.path ?? join(await mkdtemp(join(tmpdir(), 'netdicom-capture-')), 'capture.pcapng');
-  const filter = options.ports.map((port) => `tcp port ${port}`).join(' or ');
+  // tshark says "Capturing on" a moment before packets really reach the file. A sentinel port nobody listens on is
+  // captured too: we knock on it (each attempt is a SYN and a RST) until the file grows, and only then return.
+  const sentinel = await freePort();
+  const filter = [...options.ports, sentinel].map((port) => `tcp port ${port}`).join(' or ');
   const spawned = await spawnTool('tshark', ['-i', options.interface ?? 'lo', '-f', filter, '-w', path]);
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   while (!/Capturing on/.test(spawned.stderr())) {
@@ -45,6 +50,16 @@ export async function startCapture(options: CaptureOptions): Promise<RunningCapt
       throw new PeerStartError('tshark', 'did not start capturing in time', spawned.output());
     }
     await delay(20);
+  }
+  const emptySize = await fileSize(path);
+  while ((await fileSize(path)) <= emptySize) {
+    if (spawned.hasExited()) throw new PeerStartError('tshark', 'exited before capturing', spawned.output());
+    if (Date.now() > deadline) {
+      await spawned.stop();
+      throw new PeerStartError('tshark', 'captured nothing of the sentinel connections in time', spawned.output());
+    }
+    await knock(sentinel);
+    await delay(50);
   }
   let stopped: Promise<string> | undefined;
   return {
@@ -61,6 +76,26 @@ export async function startCapture(options: CaptureOptions): Promise<RunningCapt
       return stopped;
     },
   };
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** One connection attempt to a closed loopback port: refused at once, but seen by the capture. */
+function knock(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect(port, LOOPBACK);
+    socket.once('error', () => resolve());
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+  });
 }
 
 /** One line of tshark's expert information (`-z expert`). */

@@ -82,6 +82,11 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+/** An elapsed time for a summary: `0.7 s`, `42.3 s`, or `m:ss` / `h:mm:ss` from a minute on. */
+export function formatElapsed(seconds: number): string {
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : formatDuration(seconds);
+}
+
 /** Formats a DICOM status code as the standard writes it: `0xA700`. */
 export function formatStatusCode(code: number): string {
   return `0x${code.toString(16).toUpperCase().padStart(4, '0')}`;

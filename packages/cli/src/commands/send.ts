@@ -19,7 +19,7 @@ import type { Command } from '../main.js';
 import {
   createLogger,
   formatBytes,
-  formatDuration,
+  formatElapsed,
   formatStatusCode,
   type Io,
   ProgressBar,
@@ -295,7 +295,7 @@ export const sendCommand: Command = {
     if (!json) {
       const rate = bytes > 0 ? `, ${formatBytes(bytes / Math.max(seconds, 1e-9))}/s` : '';
       const warn = result.warnings.length > 0 ? `, ${result.warnings.length} with warnings` : '';
-      const line = `${result.successful} of ${summary.totals.files} files stored on ${where} in ${formatDuration(seconds)} (${formatBytes(bytes)}${rate})${warn}${result.failed > 0 ? `, ${result.failed} failed` : ''}${abort.signal.aborted ? ', cancelled' : ''}`;
+      const line = `${result.successful} of ${summary.totals.files} files stored on ${where} in ${formatElapsed(seconds)} (${formatBytes(bytes)}${rate})${warn}${result.failed > 0 ? `, ${result.failed} failed` : ''}${abort.signal.aborted ? ', cancelled' : ''}`;
       (summary.ok ? log.info : log.error)(line);
     }
     return summary.ok ? 0 : 1;

@@ -321,6 +321,42 @@ describe('association over loopback, our requestor with our acceptor', () => {
     expect(() => client.sendPData([fits])).toThrow(AssociationClosedError);
   });
 
+  it('tells when a P-DATA-TF was handed to the transport, or that it never will be', async () => {
+    const { port, nextAssociation } = await serverWithAssociations();
+    // After our A-ABORT, ARTIM bounds the wait for a peer that does not read it.
+    const client = await connect({ ...verificationOptions(port), timeouts: { artim: 300 } });
+    const server = await nextAssociation();
+    const max = client.negotiated.maxPduLengthToSend;
+    const data = new Uint8Array(max - 6);
+    const outcomes: (Error | null | undefined)[] = [];
+    const written = new Promise<void>((resolve) => {
+      client.sendPData([{ presentationContextId: 1, isCommand: false, isLast: false, data }], (error) => {
+        outcomes.push(error);
+        resolve();
+      });
+    });
+    // Never synchronously.
+    expect(outcomes).toEqual([]);
+    await written;
+    expect(outcomes.map((error) => error ?? null)).toEqual([null]);
+
+    // A peer that stops reading: PDUs pile up unwritten; when the association ends, each callback gets an error.
+    server.pauseIncoming();
+    const pending: Promise<Error | null | undefined>[] = [];
+    for (let i = 0; i < 400; i++) {
+      pending.push(
+        new Promise((resolve) =>
+          client.sendPData([{ presentationContextId: 1, isCommand: false, isLast: false, data }], resolve),
+        ),
+      );
+    }
+    void client.abort();
+    const results = await Promise.all(pending);
+    expect(results.length).toBe(400);
+    expect(results.some((error) => error instanceof Error)).toBe(true);
+    expect(outcomes.length).toBe(1);
+  });
+
   it('refuses local primitives the table does not allow in the current state', async () => {
     const { port } = await serverWithAssociations();
     const client = await connect(verificationOptions(port));

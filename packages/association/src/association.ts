@@ -177,6 +177,8 @@ export class UlAssociation implements Association {
   private readonly drainWaiters = new Set<Waiter>();
   private releasing: Promise<void> | undefined;
   private lastWriteOk = true;
+  /** The `onWritten` of the P-DATA-TF being sent, handed to its last socket write. */
+  private writeCallback: ((error?: Error | null) => void) | undefined;
   private pendingAutoRelease = false;
   private connected = false;
   private connector: TransportConnector | undefined;
@@ -285,7 +287,7 @@ export class UlAssociation implements Association {
   // ---------------------------------------------------------------------------------------------------------------
   // Public API
 
-  sendPData(pdvs: readonly Pdv[]): boolean {
+  sendPData(pdvs: readonly Pdv[], onWritten?: (error?: Error | null) => void): boolean {
     if (this.ulState !== 'Sta6' && this.ulState !== 'Sta8') {
       if (this.finalized || this.ulState === 'Sta13') {
         throw new AssociationClosedError(`Cannot send P-DATA: the association is closed (${this.ulState})`, {
@@ -312,7 +314,17 @@ export class UlAssociation implements Association {
       );
     }
     this.lastWriteOk = true;
-    this.dispatch({ event: 'Evt9', pdu: { kind: 'P-DATA-TF', pdvs } });
+    this.writeCallback = onWritten;
+    try {
+      this.dispatch({ event: 'Evt9', pdu: { kind: 'P-DATA-TF', pdvs } });
+    } finally {
+      // Not consumed by a write (the table sent nothing): the data will never go out.
+      const unused = this.writeCallback;
+      this.writeCallback = undefined;
+      if (unused !== undefined) {
+        process.nextTick(unused, new AssociationClosedError('The P-DATA-TF was not sent: the association ended'));
+      }
+    }
     return this.lastWriteOk;
   }
 
@@ -862,8 +874,13 @@ export class UlAssociation implements Association {
 
   private writePdu(pdu: Pdu): void {
     const socket = this.socket;
+    const onWritten = pdu.kind === 'P-DATA-TF' ? this.writeCallback : undefined;
+    if (onWritten !== undefined) this.writeCallback = undefined;
     if (!socket || socket.destroyed || !socket.writable) {
       this.lastWriteOk = false;
+      if (onWritten !== undefined) {
+        process.nextTick(onWritten, new AssociationClosedError('The P-DATA-TF was not sent: the transport is closed'));
+      }
       return;
     }
     // Traffic either way keeps the association from being idle (a long send to a quiet peer is not idle).
@@ -873,7 +890,9 @@ export class UlAssociation implements Association {
     if (pduSentChannel.hasSubscribers) pduSentChannel.publish({ association: this, pdu });
     let ok = true;
     socket.cork();
-    for (const part of parts) ok = socket.write(part);
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) ok = socket.write(parts[i]!);
+    ok = onWritten === undefined ? socket.write(parts[last]!) : socket.write(parts[last]!, onWritten);
     socket.uncork();
     ok = ok || !this.transportFull();
     this.lastWriteOk = ok;

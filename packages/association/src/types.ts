@@ -84,8 +84,12 @@ export interface Association {
    * `negotiated.maxPduLengthToSend` (6 bytes per PDV plus data). Returns `false` when the transport buffer is full:
    * await {@link Association.drain} before sending more. Throws AssociationStateError/AssociationClosedError outside
    * Sta6/Sta8, AssociationOptionsError for invalid PDVs.
+   *
+   * `onWritten`, when given, is called once the PDU has been handed to the operating system (the PDV data may then
+   * be reused), or with an error once it never will be (the association ended first). Called exactly once, never
+   * synchronously; not called when `sendPData` throws.
    */
-  sendPData(pdvs: readonly Pdv[]): boolean;
+  sendPData(pdvs: readonly Pdv[], onWritten?: (error?: Error | null) => void): boolean;
   /** Resolves when the transport buffer has drained; rejects with AssociationClosedError if the association ends first. */
   drain(): Promise<void>;
   /** Stops reading from the transport (counted: each pause needs a resume). PDUs already read are held. */

@@ -24,6 +24,7 @@ import {
   DimseProtocolError,
   InvalidCommandSetError,
 } from './errors.js';
+import { BufferPool, FileRangeReader, type FileRange, isFileRange, type PooledChunk } from './file-range.js';
 import { buildResponse, discardDataset, type StatusResult } from './respond.js';
 import { Status } from './status.js';
 
@@ -58,7 +59,7 @@ export interface ChannelOptions {
 }
 
 /** Data set bytes as the message layer sends them. */
-export type DatasetChunks = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+export type DatasetChunks = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array> | FileRange;
 
 /** A data set stream of an incoming message; reading from it resumes the socket. */
 class IncomingDataset extends Readable {
@@ -149,6 +150,7 @@ export class DimseChannel {
   private nextMessageId = 1;
   private readonly subscription: Subscription;
   private ended: DimseError | undefined;
+  private filePool: BufferPool | undefined;
   readonly maxCommandLength: number;
   readonly datasetHighWaterMark: number;
 
@@ -457,25 +459,33 @@ export class DimseChannel {
   ): Promise<{ datasetBytes: number }> {
     const association = this.association;
     const maxPdu = association.negotiated.maxPduLengthToSend;
-    const maxData = maxPdu - 6;
+    // Fragments have even lengths (PS3.5 7.1: a data set's values, hence any split between them, are even), unless
+    // the peer's PDUs are too small to carry two bytes.
+    const maxData = (maxPdu - 6) & evenMask(maxPdu);
     const commandBytes = encodeCommandSet(command, encodeOptions);
 
     // Open the data set and get its first bytes before the command goes out: a source that fails right away
     // (missing file, empty stream) fails this operation only, not the association.
-    let iterator: AsyncIterator<Uint8Array> | undefined;
-    let first: Uint8Array | undefined;
+    let source: ChunkSource | undefined;
+    let first: SourceChunk | undefined;
     if (dataset !== undefined) {
       try {
-        const source = typeof dataset === 'function' ? await dataset() : dataset;
-        iterator = toAsyncIterator(source);
-        first = await nextNonEmpty(iterator);
+        const opened = typeof dataset === 'function' ? await dataset() : dataset;
+        source = isFileRange(opened)
+          ? fileSource(await FileRangeReader.open(opened, this.readPool(maxData)))
+          : iteratorSource(toAsyncIterator(opened));
+        first = await source.next();
       } catch (error) {
-        await iterator?.return?.().catch(() => undefined);
+        await source?.close();
         throw error instanceof DimseError ? error : new DatasetSourceError(sourceMessage(error), { cause: error });
       }
-      if (first === undefined) throw new DatasetSourceError('the data set is empty');
+      if (first === undefined) {
+        await source.close();
+        throw new DatasetSourceError('the data set is empty');
+      }
       if (signal?.aborted) {
-        await iterator.return?.().catch(() => undefined);
+        first.chunk?.release();
+        await source.close();
         throw signal.reason;
       }
     }
@@ -492,70 +502,24 @@ export class DimseChannel {
       ]);
     }
     trace({ association, direction: 'sent', presentationContextId, command });
-    if (iterator === undefined || first === undefined) return { datasetBytes: 0 };
+    if (source === undefined || first === undefined) return { datasetBytes: 0 };
 
     // From here on the peer is inside our message: any failure must abort the association.
-    let total = 0;
-    let pdu: Uint8Array[] = [];
-    let pduSize = 0;
-    // Chunks smaller than SMALL_CHUNK are copied together into a staging PDV rather than sent as PDVs of their own.
-    let staging: { buffer: Uint8Array; used: number; index: number } | undefined;
-    const flush = async (last: boolean) => {
-      staging = undefined;
-      const pdvs: Pdv[] = pdu.map((data, i) => ({
-        presentationContextId,
-        isCommand: false,
-        isLast: last && i === pdu.length - 1,
-        data,
-      }));
-      pdu = [];
-      pduSize = 0;
-      await this.write(pdvs);
-    };
-    const place = async (chunk: Uint8Array) => {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const remaining = chunk.length - offset;
-        // A full PDU is only sent once more data is known to follow (the last PDV must carry the last flag).
-        if (remaining < SMALL_CHUNK) {
-          if (staging === undefined || staging.used === staging.buffer.length) {
-            if (pdu.length > 0 && maxPdu - pduSize - 6 < 256) await flush(false);
-            staging = { buffer: new Uint8Array(Math.min(maxPdu - pduSize - 6, 65536)), used: 0, index: pdu.length };
-            pdu.push(staging.buffer.subarray(0, 0));
-            pduSize += 6;
-          }
-          const n = Math.min(remaining, staging.buffer.length - staging.used);
-          staging.buffer.set(chunk.subarray(offset, offset + n), staging.used);
-          staging.used += n;
-          pdu[staging.index] = staging.buffer.subarray(0, staging.used);
-          pduSize += n;
-          offset += n;
-          total += n;
-          continue;
-        }
-        staging = undefined;
-        if (pdu.length > 0 && maxPdu - pduSize - 6 < 256) await flush(false);
-        const piece = chunk.subarray(offset, offset + (maxPdu - pduSize - 6));
-        pdu.push(piece);
-        pduSize += 6 + piece.length;
-        offset += piece.length;
-        total += piece.length;
-      }
-    };
+    const fragmenter = new Fragmenter(presentationContextId, maxPdu, (pdvs, chunks) => this.write(pdvs, chunks));
     try {
-      await place(first);
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) break;
-        if (signal?.aborted) throw signal.reason;
-        if (!(next.value instanceof Uint8Array)) {
-          throw new DatasetSourceError(`data set stream yielded ${typeof next.value}, expected bytes`);
+      let next: SourceChunk | undefined = first;
+      while (next !== undefined) {
+        await fragmenter.place(next.bytes, next.chunk);
+        next = await source.next();
+        if (signal?.aborted) {
+          next?.chunk?.release();
+          throw signal.reason;
         }
-        await place(next.value);
       }
-      await flush(true);
+      await fragmenter.finish();
     } catch (error) {
-      await iterator.return?.().catch(() => undefined);
+      fragmenter.discard();
+      await source.close();
       const failure =
         error instanceof DimseError || (signal?.aborted && error === signal.reason)
           ? error
@@ -564,15 +528,38 @@ export class DimseChannel {
       await association.abort();
       throw failure;
     }
-    return { datasetBytes: total };
+    await source.close();
+    return { datasetBytes: fragmenter.total };
   }
 
-  private async write(pdvs: Pdv[]): Promise<void> {
-    if (this.ended !== undefined) throw this.ended;
+  /** The buffers file data sets are read into on this association (sized to fill whole PDUs). */
+  private readPool(maxData: number): BufferPool {
+    const size = maxData * Math.max(1, Math.floor(FILE_READ_SIZE / maxData));
+    if (this.filePool === undefined || this.filePool.size !== size) {
+      this.filePool = new BufferPool(size, FILE_READ_BUFFERS);
+    }
+    return this.filePool;
+  }
+
+  /**
+   * Sends one P-DATA-TF, waiting for the transport to drain when it is full. `chunks` are the pooled chunks its PDVs
+   * are views of: each is given back once the PDU has been written (or can no longer be).
+   */
+  private async write(pdvs: Pdv[], chunks?: readonly PooledChunk[]): Promise<void> {
+    if (this.ended !== undefined) {
+      if (chunks !== undefined) for (const chunk of chunks) chunk.release();
+      throw this.ended;
+    }
     let ok: boolean;
     try {
-      ok = this.association.sendPData(pdvs);
+      ok =
+        chunks === undefined || chunks.length === 0
+          ? this.association.sendPData(pdvs)
+          : this.association.sendPData(pdvs, () => {
+              for (const chunk of chunks) chunk.release();
+            });
     } catch (error) {
+      if (chunks !== undefined) for (const chunk of chunks) chunk.release();
       throw this.ended ?? new AssociationEndedError('send-failed', { cause: error });
     }
     if (!ok) {
@@ -585,23 +572,186 @@ export class DimseChannel {
   }
 }
 
-function toAsyncIterator(source: DatasetChunks): AsyncIterator<Uint8Array> {
+/** Bytes read from a file per chunk (rounded down to whole PDU payloads): few reads, flat memory. */
+const FILE_READ_SIZE = 1024 * 1024;
+/** Chunk buffers per association: one being read, one being placed, the rest held by PDUs not yet written. */
+const FILE_READ_BUFFERS = 4;
+
+/** A chunk of data set bytes, and the pooled buffer it lives in when it must be given back. */
+interface SourceChunk {
+  readonly bytes: Uint8Array;
+  readonly chunk?: PooledChunk;
+}
+
+/** Where a data set's bytes come from while it is sent. */
+interface ChunkSource {
+  next(): Promise<SourceChunk | undefined>;
+  close(): Promise<void>;
+}
+
+function fileSource(reader: FileRangeReader): ChunkSource {
+  return {
+    async next() {
+      const chunk = await reader.next();
+      return chunk === undefined ? undefined : { bytes: chunk.bytes, chunk };
+    },
+    close: () => reader.close(),
+  };
+}
+
+function iteratorSource(iterator: AsyncIterator<Uint8Array>): ChunkSource {
+  let done = false;
+  return {
+    async next() {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) {
+          done = true;
+          return undefined;
+        }
+        if (!(next.value instanceof Uint8Array)) {
+          throw new DatasetSourceError(`data set stream yielded ${typeof next.value}, expected bytes`);
+        }
+        if (next.value.length > 0) return { bytes: next.value };
+      }
+    },
+    async close() {
+      if (done) return;
+      done = true;
+      await iterator.return?.().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Cuts a data set into P-DATA-TF PDUs of at most `maxPdu` bytes (PS3.8 9.3.5, Annex E). Large chunks travel as views
+ * (no copy); chunks under {@link SMALL_CHUNK} are copied together into a staging PDV rather than sent as PDVs of their
+ * own. Every fragment has an even length: a chunk of odd length leaves its last byte to be joined with the next
+ * chunk's first, and a data set of odd total length (not valid DICOM, but a deflated stream may be one, PS3.5 A.5)
+ * gets one trailing NUL byte. A full PDU is sent only once more data is known to follow, since the last PDV must
+ * carry the last-fragment flag.
+ */
+class Fragmenter {
+  /** Data set bytes placed (the padding byte included). */
+  total = 0;
+  private pdvs: Uint8Array[] = [];
+  private chunks: PooledChunk[] = [];
+  private pduSize = 0;
+  private staging: { buffer: Uint8Array; used: number; index: number } | undefined;
+
+  constructor(
+    private readonly presentationContextId: number,
+    private readonly maxPdu: number,
+    private readonly send: (pdvs: Pdv[], chunks: readonly PooledChunk[]) => Promise<void>,
+  ) {
+    this.mask = evenMask(maxPdu);
+  }
+
+  private readonly mask: number;
+
+  /** Room for the data of one more PDV in the PDU being built (even). */
+  private room(): number {
+    return (this.maxPdu - this.pduSize - 6) & this.mask;
+  }
+
+  private async flush(last: boolean): Promise<void> {
+    this.staging = undefined;
+    const pdvs: Pdv[] = this.pdvs.map((data, i, all) => ({
+      presentationContextId: this.presentationContextId,
+      isCommand: false,
+      isLast: last && i === all.length - 1,
+      data,
+    }));
+    const chunks = this.chunks;
+    this.pdvs = [];
+    this.chunks = [];
+    this.pduSize = 0;
+    await this.send(pdvs, chunks);
+  }
+
+  /** Copies `bytes` into staging PDVs (they may end odd: the next bytes or the final padding make them even). */
+  private async stage(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      let staging = this.staging;
+      if (staging === undefined || staging.used === staging.buffer.length) {
+        if (this.pdvs.length > 0 && this.room() < 256) await this.flush(false);
+        staging = { buffer: new Uint8Array(Math.min(this.room(), 65536)), used: 0, index: this.pdvs.length };
+        this.staging = staging;
+        this.pdvs.push(staging.buffer.subarray(0, 0));
+        this.pduSize += 6;
+      }
+      const n = Math.min(bytes.length - offset, staging.buffer.length - staging.used);
+      staging.buffer.set(bytes.subarray(offset, offset + n), staging.used);
+      staging.used += n;
+      this.pdvs[staging.index] = staging.buffer.subarray(0, staging.used);
+      this.pduSize += n;
+      offset += n;
+      this.total += n;
+    }
+  }
+
+  /** Places the next bytes of the data set; `chunk` (if pooled) is released once no unsent PDU needs it. */
+  async place(bytes: Uint8Array, chunk?: PooledChunk): Promise<void> {
+    try {
+      let offset = 0;
+      const staging = this.staging;
+      if (staging !== undefined && staging.used % 2 === 1) {
+        // Complete the odd staging PDV with this chunk's first byte (a staging buffer's length is even).
+        await this.stage(bytes.subarray(0, 1));
+        offset = 1;
+      }
+      while (offset < bytes.length) {
+        const remaining = bytes.length - offset;
+        if (remaining < SMALL_CHUNK) {
+          await this.stage(bytes.subarray(offset));
+          return;
+        }
+        this.staging = undefined;
+        if (this.pdvs.length > 0 && this.room() < 256) await this.flush(false);
+        // Even pieces; an odd last byte goes to staging on the next turn.
+        const piece = bytes.subarray(offset, offset + (Math.min(this.room(), remaining) & this.mask));
+        this.pdvs.push(piece);
+        if (chunk !== undefined && this.chunks[this.chunks.length - 1] !== chunk) {
+          chunk.hold();
+          this.chunks.push(chunk);
+        }
+        this.pduSize += 6 + piece.length;
+        offset += piece.length;
+        this.total += piece.length;
+      }
+    } finally {
+      chunk?.release();
+    }
+  }
+
+  /** Sends what is left as the last fragment, padding an odd total with a NUL byte. */
+  async finish(): Promise<void> {
+    if (this.total % 2 === 1) await this.stage(PADDING);
+    await this.flush(true);
+  }
+
+  /** Gives back the chunks held by the PDU that will now never be sent. */
+  discard(): void {
+    for (const chunk of this.chunks) chunk.release();
+    this.chunks = [];
+    this.pdvs = [];
+  }
+}
+
+const PADDING = Uint8Array.of(0);
+
+/** Rounds fragment sizes down to even numbers, except for PDUs too small to carry two data bytes. */
+function evenMask(maxPdu: number): number {
+  return maxPdu - 6 >= 2 ? ~1 : ~0;
+}
+
+function toAsyncIterator(source: Exclude<DatasetChunks, FileRange>): AsyncIterator<Uint8Array> {
   if (source instanceof Uint8Array) return [source][Symbol.iterator]() as unknown as AsyncIterator<Uint8Array>;
   if (Symbol.asyncIterator in source) return source[Symbol.asyncIterator]();
   if (Symbol.iterator in source)
     return (source as Iterable<Uint8Array>)[Symbol.iterator]() as unknown as AsyncIterator<Uint8Array>;
   throw new DatasetSourceError('the data set is neither bytes nor an (async) iterable of bytes');
-}
-
-async function nextNonEmpty(iterator: AsyncIterator<Uint8Array>): Promise<Uint8Array | undefined> {
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) return undefined;
-    if (!(next.value instanceof Uint8Array)) {
-      throw new DatasetSourceError(`data set stream yielded ${typeof next.value}, expected bytes`);
-    }
-    if (next.value.length > 0) return next.value;
-  }
 }
 
 function sourceMessage(error: unknown): string {

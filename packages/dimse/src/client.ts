@@ -373,7 +373,10 @@ export function createDimseClient(association: DimseAssociation, options: DimseC
         transferSyntax: string;
       };
       const { response, messageId, bytesSent } = await exchange(async () => {
-        const resolved = await resolveDataset(request.dataset, request.transferSyntax);
+        const resolved = await resolveDataset(request.dataset, request.transferSyntax, {
+          sopClassUid: request.sopClassUid,
+          sopInstanceUid: request.sopInstanceUid,
+        });
         const sopClassUid = request.sopClassUid ?? resolved.sopClassUid;
         const sopInstanceUid = request.sopInstanceUid ?? resolved.sopInstanceUid;
         if (sopClassUid === undefined || sopInstanceUid === undefined) {

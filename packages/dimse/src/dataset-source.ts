@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { type DcmjsDataset, type DcmjsDicomDict, datasetToBytes, isDcmjsDataset, sopIdentifiersOf } from './dataset.js';
 import { DatasetSourceError, InvalidArgumentError } from './errors.js';
+import type { FileRange } from './file-range.js';
 import { type Part10Header, parsePart10Header, readDatasetHeader, readPart10Header } from './header-reader.js';
 
 /** A data set stored in a file: a Part 10 file, or a bare data set starting at `offset`. */
@@ -43,7 +44,7 @@ export interface ResolvedDataset {
   open(
     transferSyntax: string,
     chunkSize: number,
-  ): Promise<Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
+  ): Promise<Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | FileRange>;
 }
 
 function isDatasetFile(value: unknown): value is DatasetFile {
@@ -58,6 +59,7 @@ function isDatasetFile(value: unknown): value is DatasetFile {
 export async function resolveDataset(
   input: DatasetInput,
   transferSyntax: string | undefined,
+  given: { readonly sopClassUid?: string | undefined; readonly sopInstanceUid?: string | undefined } = {},
 ): Promise<ResolvedDataset> {
   if (input instanceof Uint8Array) {
     return {
@@ -68,7 +70,7 @@ export async function resolveDataset(
       open: async () => input,
     };
   }
-  if (isDatasetFile(input)) return resolveFile(input, transferSyntax);
+  if (isDatasetFile(input)) return resolveFile(input, transferSyntax, given);
   if (typeof input === 'object' && input !== null && (Symbol.asyncIterator in input || Symbol.iterator in input)) {
     const stream = input as AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
     return {
@@ -92,39 +94,28 @@ export async function resolveDataset(
   throw new InvalidArgumentError('dataset must be bytes, a stream, { path }, or a dcmjs data set');
 }
 
-/** Files up to this size are read whole, in one read that also yields their Part 10 header. */
-const SMALL_FILE = 2 * 1024 * 1024;
-/** Reads of a large file: about 1 MiB, a whole number of PDV payloads so that every chunk fills PDUs exactly. */
-function readSize(chunkSize: number): number {
-  return chunkSize * Math.max(1, Math.floor((1024 * 1024) / chunkSize));
-}
+/** Bytes of a file read to find its File Meta Information (PS3.10 7.1); a longer meta is read again whole. */
+const HEAD_SIZE = 16 * 1024;
 
-async function resolveFile(file: DatasetFile, transferSyntax: string | undefined): Promise<ResolvedDataset> {
+async function resolveFile(
+  file: DatasetFile,
+  transferSyntax: string | undefined,
+  given: { readonly sopClassUid?: string | undefined; readonly sopInstanceUid?: string | undefined },
+): Promise<ResolvedDataset> {
   let offset = file.offset;
   let ts = transferSyntax;
-  let sopClassUid: string | undefined;
-  let sopInstanceUid: string | undefined;
-  /** The whole data set, when the file was small enough to be read at once. */
-  let whole: Uint8Array | undefined;
+  // UIDs the request gives need not be read from the file.
+  let sopClassUid = given.sopClassUid;
+  let sopInstanceUid = given.sopInstanceUid;
   try {
     if (offset === undefined) {
-      const handle = await open(file.path, 'r');
       let header: Part10Header | undefined;
+      const handle = await open(file.path, 'r');
       try {
-        const size = (await handle.stat()).size;
-        const length = Math.min(size, SMALL_FILE);
-        const buffer = Buffer.allocUnsafe(length);
-        let read = 0;
-        while (read < length) {
-          const { bytesRead } = await handle.read(buffer, read, length - read, read);
-          if (bytesRead === 0) break;
-          read += bytesRead;
-        }
-        header = parsePart10Header(buffer.subarray(0, read), { complete: read === size });
-        if (header !== undefined && read === size) {
-          const end = file.length === undefined ? read : Math.min(read, header.datasetOffset + file.length);
-          whole = buffer.subarray(header.datasetOffset, end);
-        }
+        const head = Buffer.allocUnsafe(HEAD_SIZE);
+        const { bytesRead } = await handle.read(head, 0, HEAD_SIZE, 0);
+        // A read shorter than asked for reached the end of the file.
+        header = parsePart10Header(head.subarray(0, bytesRead), { complete: bytesRead < HEAD_SIZE });
       } finally {
         await handle.close();
       }
@@ -136,16 +127,15 @@ async function resolveFile(file: DatasetFile, transferSyntax: string | undefined
         );
       }
       ts ??= header.transferSyntax;
-      sopClassUid = header.meta?.mediaStorageSopClassUid;
-      sopInstanceUid = header.meta?.mediaStorageSopInstanceUid;
+      sopClassUid ??= header.meta?.mediaStorageSopClassUid;
+      sopInstanceUid ??= header.meta?.mediaStorageSopInstanceUid;
     }
     if ((sopClassUid === undefined || sopInstanceUid === undefined) && ts !== undefined) {
       const dataset = await readDatasetHeader(
-        whole ??
-          createReadStream(file.path, {
-            start: offset,
-            ...(file.length === undefined ? {} : { end: offset + file.length - 1 }),
-          }),
+        createReadStream(file.path, {
+          start: offset,
+          ...(file.length === undefined ? {} : { end: offset + file.length - 1 }),
+        }),
         { transferSyntax: ts },
       );
       sopClassUid ??= dataset.sopClassUid;
@@ -155,31 +145,13 @@ async function resolveFile(file: DatasetFile, transferSyntax: string | undefined
     if (error instanceof InvalidArgumentError) throw error;
     throw new DatasetSourceError(`cannot read ${file.path}: ${(error as Error).message}`, { cause: error });
   }
-  const start = offset;
-  const inMemory = whole;
+  // Sent with positional reads into the association's buffers (see file-range.ts); opened when the message goes out.
+  const range: FileRange = { kind: 'file-range', path: file.path, start: offset, length: file.length };
   return {
     transferSyntax: ts,
     sopClassUid,
     sopInstanceUid,
     encodable: false,
-    open: async (_ts, chunkSize) => {
-      if (inMemory !== undefined) return inMemory;
-      const stream = createReadStream(file.path, {
-        start,
-        ...(file.length === undefined ? {} : { end: start + file.length - 1 }),
-        highWaterMark: readSize(chunkSize),
-      });
-      // Surface open errors (ENOENT, EACCES) before the command goes out.
-      await new Promise<void>((resolve, reject) => {
-        const onError = (error: Error) =>
-          reject(new DatasetSourceError(`cannot read ${file.path}: ${error.message}`, { cause: error }));
-        stream.once('error', onError);
-        stream.once('open', () => {
-          stream.off('error', onError);
-          resolve();
-        });
-      });
-      return stream;
-    },
+    open: async () => range,
   };
 }

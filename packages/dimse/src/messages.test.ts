@@ -161,6 +161,87 @@ describe('C-STORE streaming', () => {
     });
   }
 
+  for (const maxPdu of [1024, 262144]) {
+    it(`sends even fragments only at max PDU ${maxPdu}: odd chunks are joined, an odd total gets one NUL`, async () => {
+      const { received, onStore } = recordingStore();
+      const l = await loopback({ handlers: { onStore }, serverMaxPdu: maxPdu });
+      const fragments: { length: number; isLast: boolean }[] = [];
+      l.serverAssociation.pData$.subscribe((pdu) => {
+        for (const pdv of pdu.pdvs) {
+          if (!pdv.isCommand) fragments.push({ length: pdv.data.length, isLast: pdv.isLast });
+        }
+      });
+      const data = sample(200_001);
+      const chunks: Uint8Array[] = [];
+      for (let i = 0, size = 1; i < data.length; i += size, size = size >= 9000 ? 3 : size * 3) {
+        chunks.push(data.subarray(i, i + size));
+      }
+      expect(chunks.some((c) => c.length % 2 === 1 && c.length > 4096)).toBe(true);
+      const response = await l.client.store({
+        dataset: Readable.from(chunks),
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: EXPLICIT,
+      });
+      expect(response.status.category).toBe('success');
+      expect(response.bytesSent).toBe(200_002);
+      expect(fragments.length).toBeGreaterThan(1);
+      expect(fragments.filter((f) => f.length % 2 === 1)).toEqual([]);
+      expect(fragments.map((f) => f.isLast)).toEqual([...fragments.slice(1).map(() => false), true]);
+      expect(received[0]!.bytes.equals(Buffer.concat([data, Uint8Array.of(0)]))).toBe(true);
+    });
+  }
+
+  it('sends files larger than its read buffers, one after another, byte for byte', async () => {
+    const { received, onStore } = recordingStore();
+    const l = await loopback({
+      handlers: { onStore },
+      serverMaxPdu: 16384,
+      window: { maxOperationsInvoked: 4, maxOperationsPerformed: 1 },
+    });
+    const files: { path: string; data: Uint8Array }[] = [];
+    for (let i = 0; i < 6; i++) {
+      // 1 to 3.5 MB, each different: a buffer reused too early would show another file's bytes.
+      const data = sample(1_000_000 + i * 500_000 + 2).map((v, j) => (v + i * 31 + (j >> 12)) & 0xff);
+      const path = join(dir, `big-${i}.bin`);
+      await writeFile(path, data);
+      files.push({ path, data });
+    }
+    const responses = await Promise.all(
+      files.map((file, i) =>
+        l.client.store({
+          dataset: { path: file.path, offset: 0 },
+          sopClassUid: CT_IMAGE_STORAGE,
+          sopInstanceUid: `${UID}.${i}`,
+          transferSyntax: EXPLICIT,
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.status.category)).toEqual(files.map(() => 'success'));
+    expect(received).toHaveLength(files.length);
+    for (const r of received) {
+      const index = Number(r.context.sopInstanceUid.split('.').at(-1));
+      expect(r.bytes.equals(Buffer.from(files[index]!.data))).toBe(true);
+    }
+  });
+
+  it('a file shorter than the length given fails that store before its command goes out', async () => {
+    const { received, onStore } = recordingStore();
+    const l = await loopback({ handlers: { onStore } });
+    const path = join(dir, 'short.bin');
+    await writeFile(path, sample(1000));
+    await expect(
+      l.client.store({
+        dataset: { path, offset: 0, length: 2000 },
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: EXPLICIT,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_NETDICOM_DIMSE_DATASET_SOURCE' });
+    expect((await l.client.echo()).status.code).toBe(0);
+    expect(received).toHaveLength(0);
+  });
+
   it('stores a Part 10 file from its data set offset, SOP UIDs and transfer syntax from the meta', async () => {
     const { received, onStore } = recordingStore();
     const l = await loopback({ handlers: { onStore } });

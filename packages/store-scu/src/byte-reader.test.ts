@@ -37,23 +37,3 @@ describe('ByteReader', () => {
     await expect(consume()).rejects.toMatchObject({ code: 'ERR_NETDICOM_STORE_SCU_TRUNCATED' });
   });
 });
-
-describe('evenChunks', () => {
-  it('re-chunks into even pieces and pads an odd total', async () => {
-    const { evenChunks } = await import('./sources.js');
-    async function* odd() {
-      yield Uint8Array.of(1, 2, 3);
-      yield Uint8Array.of();
-      yield Uint8Array.of(4);
-      yield Uint8Array.of(5, 6, 7);
-    }
-    const pieces: number[][] = [];
-    for await (const piece of evenChunks(odd())) pieces.push([...piece]);
-    expect(pieces).toEqual([
-      [1, 2],
-      [3, 4],
-      [5, 6],
-      [7, 0],
-    ]);
-  });
-});

@@ -8,7 +8,7 @@ import type { Association } from '@netdicom/association';
 import type { DimseClient, DimseDataset } from './dimse-bridge.js';
 import { StoreFileError, TranscodeError } from './errors.js';
 import type { PlannedFile } from './plan.js';
-import { bufferChunks, evenChunks, readFileRange } from './sources.js';
+import { bufferChunks, readFileRange } from './sources.js';
 import { describeStoreStatus, type StoreStatus } from './store-status.js';
 import { type DecompressionPolicy, transcodeDataset, transcodeImpossibility } from './transcode.js';
 import { TransferSyntax, transferSyntaxName } from './transfer-syntax.js';
@@ -79,26 +79,21 @@ function rank(ts: string): number {
   return index < 0 ? NATIVE_PREFERENCE.length : index;
 }
 
-/** Bytes of the file's dataset (after the meta) as stored, or transcoded to `transferSyntax`. */
+/**
+ * Bytes of the file's dataset (after the meta) as stored, or transcoded to `transferSyntax`. `@netdicom/dimse` cuts
+ * them into even-length fragments and pads an odd total (a deflated stream, PS3.5 A.5) with one NUL byte.
+ */
 export function datasetFor(file: PlannedFile, transferSyntax: string, policy: DecompressionPolicy): DimseDataset {
   if (transferSyntax === file.transferSyntaxUid) {
-    // An odd-length dataset (a deflated stream, PS3.5 A.5) is padded with one NUL byte.
-    if ((file.size - file.datasetOffset) % 2 === 1) {
-      const raw =
-        file.source.kind === 'path'
-          ? readFileRange(file.source.path, file.datasetOffset)
-          : bufferChunks(file.source.bytes.subarray(file.datasetOffset));
-      return evenChunks(raw);
-    }
     return file.source.kind === 'path'
-      ? { path: file.source.path, offset: file.datasetOffset }
+      ? { path: file.source.path, offset: file.datasetOffset, length: file.size - file.datasetOffset }
       : file.source.bytes.subarray(file.datasetOffset);
   }
   const raw =
     file.source.kind === 'path'
       ? readFileRange(file.source.path, file.datasetOffset)
       : bufferChunks(file.source.bytes.subarray(file.datasetOffset));
-  return evenChunks(transcodeDataset(raw, { from: file.transferSyntaxUid, to: transferSyntax, decompress: policy }));
+  return transcodeDataset(raw, { from: file.transferSyntaxUid, to: transferSyntax, decompress: policy });
 }
 
 /** What one C-STORE of a file produced. */

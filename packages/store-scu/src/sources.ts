@@ -42,29 +42,3 @@ export async function* bufferChunks(bytes: Uint8Array, chunkSize = DEFAULT_READ_
 export function inflateRaw(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
   return Readable.from(source, { objectMode: false }).pipe(createInflateRaw()) as AsyncIterable<Uint8Array>;
 }
-
-/**
- * Re-chunks bytes into even-length pieces and pads an odd total with one NUL byte: PDV values and datasets have even
- * lengths (PS3.5 7.1, A.5: a deflated stream of odd length gets a trailing NUL). Pieces are views where possible;
- * only a byte carried over an odd chunk boundary costs a copy of the next chunk.
- */
-export async function* evenChunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let carry: number | undefined;
-  for await (const chunk of source) {
-    let data = chunk;
-    if (data.length === 0) continue;
-    if (carry !== undefined) {
-      const joined = new Uint8Array(data.length + 1);
-      joined[0] = carry;
-      joined.set(data, 1);
-      data = joined;
-      carry = undefined;
-    }
-    if (data.length % 2 === 1) {
-      carry = data[data.length - 1];
-      data = data.subarray(0, data.length - 1);
-    }
-    if (data.length > 0) yield data;
-  }
-  if (carry !== undefined) yield Uint8Array.of(carry, 0);
-}

@@ -1,5 +1,4 @@
-import { connect } from '@netdicom/association';
-import { createDimseClient } from '@netdicom/dimse';
+import type { Association } from '@netdicom/association';
 import {
   loggingOptions,
   parseAeTitle,
@@ -77,7 +76,12 @@ export const echoCommand: Command = {
     const where = `${target.host}:${target.port}`;
 
     try {
-      let association: Awaited<ReturnType<typeof connect>>;
+      // Loaded only now: other commands and `--help` need none of it (start-up time, memory).
+      const [{ connect }, { createDimseClient }] = await Promise.all([
+        import('@netdicom/association'),
+        import('@netdicom/dimse'),
+      ]);
+      let association: Association;
       try {
         association = await connect({
           host: target.host,

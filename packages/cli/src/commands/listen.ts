@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { StoreScp, type StoreScpOptions } from '@netdicom/store-scp';
+import type { StoreScpOptions } from '@netdicom/store-scp';
 import {
   loggingOptions,
   parseAeTitle,
@@ -147,6 +147,8 @@ export const listenCommand: Command = {
             },
           }),
     };
+    // Loaded only now: other commands and `--help` need none of it (start-up time, memory).
+    const { StoreScp } = await import('@netdicom/store-scp');
     const scp = new StoreScp(options);
     const subscriptions = [
       scp.associations$.subscribe((a) => {

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
-import { CancelledError, describeStoreStatus, type SendResult, StoreScu } from '@netdicom/store-scu';
+import type { SendResult, StoreScu } from '@netdicom/store-scu';
 import {
   loggingOptions,
   parseAeTitle,
@@ -139,9 +139,11 @@ export const sendCommand: Command = {
     const log = createLogger(io.stderr, resolveLogLevel(values, json), () => bar?.clear());
     const stopTrace = traceProtocol(log);
 
+    // Loaded only now: `netdicom listen` and `--help` need none of it (start-up time, memory).
+    const { CancelledError, describeStoreStatus, StoreScu: StoreScuClass } = await import('@netdicom/store-scu');
     let scu: StoreScu;
     try {
-      scu = new StoreScu({
+      scu = new StoreScuClass({
         addr: where,
         callingAeTitle,
         calledAeTitle,

@@ -20,7 +20,10 @@ import {
   RejectResult,
   RejectSource,
 } from '@netdicom/pdu';
-import { BehaviorSubject, type Observable, Subject } from 'rxjs';
+// The three classes used, not rxjs's index (200+ modules, ~80 ms of every process start); same classes as 'rxjs'.
+import { BehaviorSubject } from 'rxjs/internal/BehaviorSubject';
+import type { Observable } from 'rxjs/internal/Observable';
+import { Subject } from 'rxjs/internal/Subject';
 import { createPduReader, encodePduParts, PduError } from './codec.js';
 import { pduReceivedChannel, pduSentChannel, stateChannel } from './diagnostics.js';
 import {

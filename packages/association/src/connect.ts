@@ -5,7 +5,7 @@
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ConnectionOptions, connect as tlsConnect, type SecureVersion } from 'node:tls';
-import { Observable } from 'rxjs';
+import { Observable } from 'rxjs/internal/Observable';
 import { type TransportConnector, UlAssociation, resolveTimeouts } from './association.js';
 import { AssociationCancelledError, AssociationClosedError, AssociationOptionsError } from './errors.js';
 import { buildAssociateRq, MAX_PDU_LENGTH_TO_SEND_CAP, resolveMaxPduLength } from './negotiation.js';

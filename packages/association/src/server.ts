@@ -6,7 +6,8 @@ import { type AddressInfo, createServer as createNetServer, type Server, type So
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import { RejectReason, RejectResult, RejectSource } from '@netdicom/pdu';
-import { type Observable, Subject } from 'rxjs';
+import type { Observable } from 'rxjs/internal/Observable';
+import { Subject } from 'rxjs/internal/Subject';
 import { UlAssociation, remoteInfo, resolveTimeouts } from './association.js';
 import { atLeastTls12 } from './connect.js';
 import { AssociationOptionsError } from './errors.js';

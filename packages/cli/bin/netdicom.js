@@ -1,17 +1,22 @@
 #!/usr/bin/env node
 // The `netdicom` command. Runs the built CLI from dist/ (run `pnpm build` in a checkout first).
+//
+// CommonJS on purpose (bin/package.json): storage fsyncs run on libuv's thread pool, whose size is read once, when
+// the pool starts. Node's ES module loader reads files through that pool, so an ES module entry point starts it (with
+// the default 4 threads) before its first line runs and the setting below would come too late; a CommonJS entry point
+// is read synchronously. With 4 threads, concurrent stores queue their fsyncs behind each other.
+'use strict';
 
-// Storage fsyncs run on libuv's thread pool: with its default 4 threads, concurrent stores queue behind each other.
-// It must be sized before anything uses it, hence the dynamic import below.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
-const { main } = await import('../dist/main.js');
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`netdicom: internal error: ${error?.stack ?? error}\n`);
-    process.exitCode = 70;
-  },
-);
+import('../dist/main.js')
+  .then(({ main }) => main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`netdicom: internal error: ${error?.stack ?? error}\n`);
+      process.exitCode = 70;
+    },
+  );

@@ -20,6 +20,8 @@ import {
 /** Random access to bytes: a file or a buffer. */
 export interface RandomAccess {
   readonly size: number;
+  /** The first bytes of the data, when already in memory: reads they cover need no I/O. */
+  readonly head?: Uint8Array;
   /** Reads up to `length` bytes at `position` (fewer at the end). */
   read(position: number, length: number): Promise<Uint8Array>;
 }
@@ -32,6 +34,8 @@ class Windowed {
   private bytes: Uint8Array = new Uint8Array(0);
   constructor(private readonly source: RandomAccess) {}
   async get(position: number, length: number): Promise<Uint8Array> {
+    const head = this.source.head;
+    if (head !== undefined && position + length <= head.length) return head.subarray(position, position + length);
     if (position < this.start || position + length > this.start + this.bytes.length) {
       this.start = position;
       this.bytes = await this.source.read(position, Math.max(WINDOW, length));

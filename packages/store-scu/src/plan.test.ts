@@ -58,6 +58,37 @@ describe('inspectFile', () => {
     });
   }
 
+  it('reads headers that straddle or pass the first 16 KiB read, and files shorter than it', async () => {
+    // Elements before and after the SOP UIDs sized so that element headers fall on both sides of 16 KiB.
+    for (const before of [16_000, 16_300, 16_384 - 200, 40_000]) {
+      const bytes = buildPart10({
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: `1.2.3.${before}`,
+        elements: [
+          { tag: 0x00080005, vr: 'OB', value: new Uint8Array(before) },
+          { tag: 0x00100010, vr: 'PN', value: 'Doe^Jane' },
+          { tag: 0x00200010, vr: 'OB', value: new Uint8Array(30) },
+          { tag: 0x7fe00010, vr: 'OW', value: new Uint8Array(64) },
+        ],
+      });
+      const path = join(dir.path, `straddle-${before}`);
+      await writeFile(path, bytes);
+      const planned = await inspectFile({ file: path, source: { kind: 'path', path } });
+      expect(planned).toMatchObject({ sopInstanceUid: `1.2.3.${before}`, size: bytes.length });
+      // Cut inside the last element: still caught, wherever the cut falls relative to the first read.
+      await writeFile(path, bytes.subarray(0, bytes.length - 10));
+      await expect(inspectFile({ file: path, source: { kind: 'path', path } })).rejects.toMatchObject({
+        reason: 'truncated',
+      });
+    }
+    const small = buildPart10({ sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: '1.2.3.9', elements: early });
+    const path = join(dir.path, 'small');
+    await writeFile(path, small.subarray(0, small.length - 2));
+    await expect(inspectFile({ file: path, source: { kind: 'path', path } })).rejects.toMatchObject({
+      reason: 'truncated',
+    });
+  });
+
   it('plans datasets without meta, guessing their transfer syntax', async () => {
     const bytes = buildPart10({
       sopClassUid: CT_IMAGE_STORAGE,

@@ -72,7 +72,10 @@ async function openAccess(source: FileSource): Promise<Access> {
       size,
       head: cached,
       async read(position, length) {
-        if (position + length <= cached.length) return cached.subarray(position, position + length);
+        // The head serves every read it covers; the whole file when it is all there.
+        if (position + length <= cached.length || (cached.length === size && position <= size)) {
+          return cached.subarray(position, position + length);
+        }
         const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - position)));
         const result = await handle.read(buffer, 0, buffer.length, position);
         return buffer.subarray(0, result.bytesRead);
@@ -87,6 +90,11 @@ async function openAccess(source: FileSource): Promise<Access> {
 
 async function* chunksOf(access: Access, start: number): AsyncGenerator<Uint8Array> {
   let position = start;
+  // What the head already holds first, without a read.
+  if (position < access.head.length) {
+    yield access.head.subarray(position);
+    position = access.head.length;
+  }
   while (position < access.size) {
     const chunk = await access.read(position, PLAN_READ_SIZE);
     if (chunk.length === 0) return;

@@ -30,24 +30,6 @@ export class PeerTimeoutError extends HostileError {
   }
 }
 
-/** A hostile class received another answer than the one PS3.8 / PS3.7 prescribe. */
-export class UnexpectedAnswerError extends HostileError {
-  /** Name of the hostile class. */
-  readonly hostileClass: string;
-  readonly expected: unknown;
-  readonly actual: unknown;
-
-  constructor(hostileClass: string, expected: unknown, actual: unknown) {
-    super(
-      `${hostileClass}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
-      'ERR_NETDICOM_HOSTILE_UNEXPECTED_ANSWER',
-    );
-    this.hostileClass = hostileClass;
-    this.expected = expected;
-    this.actual = actual;
-  }
-}
-
 /**
  * A fuzz target threw something other than its package's typed error, or did not settle within its bound. Carries
  * what is needed to reproduce it: the target, the seed, the case number and the input as hex.
@@ -69,13 +51,6 @@ export class FuzzFailureError extends HostileError {
     this.seed = seed;
     this.caseIndex = caseIndex;
     this.inputHex = hex;
-  }
-}
-
-/** A durability property (PS3.4 B.2.3: Success only for what is on disk) was violated. */
-export class DurabilityViolationError extends HostileError {
-  constructor(message: string) {
-    super(message, 'ERR_NETDICOM_HOSTILE_DURABILITY');
   }
 }
 

@@ -13,7 +13,19 @@ import { RawPeer } from './testing/raw-peer.js';
 import { createRng } from './testing/rng.js';
 import { inspectSandbox } from './testing/sandbox.js';
 import { type ScpProcess, startScpProcess } from './testing/scp-process.js';
-import { associateRq, commandPdu, echoRq, hex, IMPLICIT_VR_LE, VERIFICATION } from './testing/wire.js';
+import { deflateBomb, encodeExplicitLe } from './testing/dataset.js';
+import {
+  associateRq,
+  CT_IMAGE_STORAGE,
+  commandPdu,
+  DEFLATED_EXPLICIT_VR_LE,
+  datasetPdus,
+  echoRq,
+  hex,
+  IMPLICIT_VR_LE,
+  storeRq,
+  VERIFICATION,
+} from './testing/wire.js';
 
 /** The SCP's timers in this suite: short, so that the close bound is short too. */
 const ARTIM_MS = 500;
@@ -88,6 +100,33 @@ describe('known bugs (reported; each test passes once its bug is fixed)', () => 
   it.fails('a C-STORE-RQ whose Affected SOP Instance UID is not a UID gets 0x0212, not an A-ABORT', async () => {
     const outcome = await hostileClass('traversal-sop-instance-uid-in-command').run(context(1));
     expect(outcome).toEqual({ statuses: [0x0212], otherPdus: [], released: true });
+  });
+});
+
+describe('known bugs, continued', () => {
+  // Bug (@netdicom/dimse src/header-reader.ts with @netdicom/store-scp src/header.ts): the header reader inflates a
+  // Deflated Explicit VR Little Endian data set without bounding the inflated bytes; StoreScp only bounds the bytes
+  // *received* while peeking (4 MiB). Memory stays constant, but a deflate bomb costs ~1000x its size in inflate work:
+  // measured here, 4.1 MB on the wire inflating to 4000 MiB took 6.6 s of the SCP's CPU (and a thread-pool thread)
+  // for one C-STORE, which was then stored under the Patient ID found after the 4000 MiB. With a bound on inflated
+  // bytes (like the 4 MiB of the uncompressed case), the attributes past it are not read and the instance is stored
+  // under UNKNOWN, as an uncompressed data set with megabytes before its attributes is.
+  it.fails('the header reader bounds what it inflates: a Patient ID after 256 MiB of zeros is not read', async () => {
+    const rng = createRng(0xb0b);
+    const sopInstanceUid = `2.25.${rng.u32()}${rng.u32()}`;
+    const after = encodeExplicitLe([{ tag: 0x00100020, vr: 'LO', value: 'BOMB' }]);
+    const peer = await RawPeer.connect(scp.port);
+    try {
+      await peer.associate({
+        contexts: [{ id: 5, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [DEFLATED_EXPLICIT_VR_LE] }],
+      });
+      peer.write(commandPdu(5, storeRq(1, CT_IMAGE_STORAGE, sopInstanceUid)));
+      for (const pdu of datasetPdus(5, deflateBomb(256, after))) await peer.writeAll(pdu);
+      const received = await scp.waitFor((e) => e.event === 'received' && e['sopInstanceUid'] === sopInstanceUid);
+      expect(path.relative(scp.storageDir, received['path'] as string).split(path.sep)[0]).toBe('UNKNOWN');
+    } finally {
+      peer.destroy();
+    }
   });
 });
 

@@ -69,7 +69,10 @@ export interface FileStoreOptions {
   readonly missingValue?: string;
   /** Maximum UTF-8 bytes of one path component (default 200, minimum 40). */
   readonly maxComponentBytes?: number;
-  /** Bytes buffered per store before it stops reading its dataset until the disk catches up (default 1 MiB). */
+  /**
+   * Bytes gathered per store before they are written (one `writev` each: a typical image is written in one), and, while
+   * a write is in flight, before the store stops reading its dataset until the disk catches up (default 1 MiB).
+   */
   readonly writeBufferSize?: number;
   /** File-system operations (default node:fs/promises). For fault-injection tests. */
   readonly fileSystem?: FileStoreFileSystem;
@@ -151,7 +154,6 @@ export interface FileStore {
 const RESOURCE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'ENOMEM']);
 const SESSION_PATTERN = /^s-(\d+)-(\d+)-([0-9a-f]+)$/;
 const MAX_KEEP_BOTH = 100_000;
-const MIN_WRITE_BATCH = 128 * 1024;
 const VERIFIED_DIR_CACHE = 4096;
 // Sessions of this process that are open; another store opened by this process must not clean them.
 const liveSessions = new Set<string>();
@@ -405,6 +407,7 @@ class DurableFileStore implements FileStore {
   readonly #creatingDirs = new Map<string, Promise<void>>();
   #closed = false;
   #closing: Promise<void> | undefined;
+  #tempCounter = 0;
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
@@ -524,7 +527,8 @@ class DurableFileStore implements FileStore {
   ): Promise<FileStoreWriteResult> {
     const ctx = this.#ctx;
     const { signal } = request;
-    const tempPath = path.join(ctx.sessionDir, `${randomBytes(12).toString('hex')}${TEMP_FILE_SUFFIX}`);
+    // The session directory is this store's alone: a counter names its files (O_EXCL still guards each one).
+    const tempPath = path.join(ctx.sessionDir, `${(this.#tempCounter++).toString(36)}${TEMP_FILE_SUFFIX}`);
     let handle: FileStoreHandle | undefined;
     let committedPath: string | undefined;
     try {
@@ -897,8 +901,9 @@ async function streamToFile(
       }
       queue.push(chunk);
       queued += chunk.length;
+      // One write per `writeBufferSize` bytes (a typical image: one write in all), at most one in flight.
       if (inFlight === undefined) {
-        if (queued >= MIN_WRITE_BATCH) flush();
+        if (queued >= ctx.writeBufferSize) flush();
       } else if (queued >= ctx.writeBufferSize) {
         await settle();
         flush();

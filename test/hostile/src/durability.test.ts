@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -207,9 +208,22 @@ describe('injected file-system faults (StoreScp fileSystem option)', () => {
   });
 });
 
-/** Whether this process may mount a tmpfs (root in CI; skipped with a message elsewhere). */
+/** Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN, as in CI; skipped with a message elsewhere). */
 function canMount(): boolean {
-  return process.getuid?.() === 0 && process.platform === 'linux';
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  const probe = mkdtempSync(path.join(tmpdir(), 'netdicom-hostile-mount-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    console.warn(
+      'durability: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN); the real full-disk test is skipped',
+    );
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
 }
 
 describe('a real full disk (a 4 MiB tmpfs)', () => {

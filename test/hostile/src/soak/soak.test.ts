@@ -9,7 +9,7 @@ import { runSoak } from './soak.js';
 
 describe('soak (CI size)', () => {
   it('2 000 hostile connections: every answer exact, memory flat after warm-up, the good peer always answered', async () => {
-    const report = await runSoak({ connections: 2000, seed: 0xc1, warmup: 1000, concurrency: 16 });
+    const report = await runSoak({ connections: 2000, seed: 0xc1, warmup: 1250, concurrency: 16 });
     expect(report.mismatches).toEqual([]);
     expect(report.mismatchCount).toBe(0);
     expect(Object.keys(report.byClass).length).toBeGreaterThan(30);

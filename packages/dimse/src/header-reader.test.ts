@@ -267,7 +267,10 @@ describe('header reader refuses malformed data sets', () => {
     ]);
     expect(compressed.length).toBeLessThan(1024 * 1024);
     const before = process.memoryUsage().rss;
-    const header = await readDatasetHeader(compressed, { transferSyntax: transferSyntaxOf('deflated') });
+    const header = await readDatasetHeader(compressed, {
+      transferSyntax: transferSyntaxOf('deflated'),
+      maxInflatedLength: 128 * 1024 * 1024,
+    });
     expect(header.patientId).toBe('P1');
     // 64 MiB went through; nowhere near that stayed (generous bound, not a speed check).
     expect(process.memoryUsage().rss - before).toBeLessThan(32 * 1024 * 1024);
@@ -380,4 +383,30 @@ describe('deflated transfer syntaxes (PS3.5 A.5)', () => {
       expect(header).toMatchObject({ transferSyntax, ...expected });
     });
   }
+});
+
+describe('deflate bombs: bounded inflation', () => {
+  it('gives up past maxInflatedLength and reports what it found before (incomplete)', async () => {
+    const bytes = buildDataset(
+      [
+        { tag: 0x00080016, vr: 'UI', value: expected.sopClassUid },
+        // 8 MiB of zeros in a private OB value before the Patient ID: deflates to a few kilobytes.
+        { tag: 0x00091010, vr: 'OB', value: new Uint8Array(8 * 1024 * 1024) },
+        { tag: 0x00100020, vr: 'LO', value: expected.patientId },
+      ],
+      'deflated',
+    );
+    expect(bytes.length).toBeLessThan(64 * 1024);
+    const bounded = await readDatasetHeader(bytes, {
+      transferSyntax: '1.2.840.10008.1.2.1.99',
+      maxInflatedLength: 1024 * 1024,
+    });
+    expect(bounded.incomplete).toBe(true);
+    expect(bounded.sopClassUid).toBe(expected.sopClassUid);
+    expect(bounded.patientId).toBeUndefined();
+    // Within the default bound the same data set is read to the end.
+    const whole = await readDatasetHeader(bytes, { transferSyntax: '1.2.840.10008.1.2.1.99' });
+    expect(whole.incomplete).toBeUndefined();
+    expect(whole.patientId).toBe(expected.patientId);
+  });
 });

@@ -66,6 +66,8 @@ export interface DatasetHeader {
   readonly stoppedAtTag: number | undefined;
   /** Offset (in the decoded data set) of the first byte not interpreted: the stop element's header, or the end. */
   readonly bytesRead: number;
+  /** Set when reading gave up at `maxInflatedLength`: the attributes are those found before that point. */
+  readonly incomplete?: true;
 }
 
 /** Options of {@link createHeaderReader} and {@link readDatasetHeader}. */
@@ -82,6 +84,11 @@ export interface HeaderReaderOptions {
   readonly maxValueLength?: number;
   /** Deepest nesting of undefined-length sequences and items. Default 64. */
   readonly maxDepth?: number;
+  /**
+   * For deflated transfer syntaxes: most bytes inflated while looking for the header. Past it the reader gives up
+   * and reports what it found so far (`incomplete: true`) — a deflate bomb costs bounded work. Default 64 MiB.
+   */
+  readonly maxInflatedLength?: number;
 }
 
 /** An incremental header reader, see {@link createHeaderReader}. */
@@ -125,6 +132,9 @@ const ITEM = 0xfffee000;
 const ITEM_DELIMITATION = 0xfffee00d;
 const SEQUENCE_DELIMITATION = 0xfffee0dd;
 const UNDEFINED = 0xffffffff;
+
+/** Default {@link HeaderReaderOptions.maxInflatedLength}: 64 MiB. */
+export const DEFAULT_MAX_INFLATED_LENGTH = 64 * 1024 * 1024;
 
 /** The synchronous core: parses decoded (inflated) data set bytes. */
 class HeaderParser {
@@ -330,11 +340,20 @@ export function createHeaderReader(options: HeaderReaderOptions): HeaderReader {
   let inflater: InflateRaw | undefined;
   let failure: unknown;
   let inflatedAll: Promise<void> | undefined;
+  const maxInflated = options.maxInflatedLength ?? DEFAULT_MAX_INFLATED_LENGTH;
+  let inflated = 0;
+  let gaveUp = false;
 
   if (deflated) {
     inflater = createInflateRaw();
     inflater.on('data', (data: Buffer) => {
-      if (parser.done || failure !== undefined) return;
+      if (parser.done || gaveUp || failure !== undefined) return;
+      inflated += data.length;
+      if (inflated > maxInflated) {
+        gaveUp = true;
+        inflater?.destroy();
+        return;
+      }
       try {
         if (parser.push(data)) inflater?.destroy();
       } catch (error) {
@@ -360,15 +379,18 @@ export function createHeaderReader(options: HeaderReaderOptions): HeaderReader {
     if (failure !== undefined) throw failure;
   };
 
-  const header = (): DatasetHeader => buildHeader(options.transferSyntax, parser);
+  const header = (): DatasetHeader => {
+    const built = buildHeader(options.transferSyntax, parser);
+    return gaveUp ? { ...built, stoppedAtTag: undefined, incomplete: true } : built;
+  };
 
   return {
     get done() {
-      return parser.done;
+      return parser.done || gaveUp;
     },
     async push(chunk) {
       check();
-      if (parser.done) return true;
+      if (parser.done || gaveUp) return true;
       if (inflater === undefined) {
         try {
           return parser.push(chunk);
@@ -384,10 +406,11 @@ export function createHeaderReader(options: HeaderReaderOptions): HeaderReader {
         await Promise.race([written, inflatedAll]);
       }
       check();
-      return parser.done;
+      return parser.done || gaveUp;
     },
     async end() {
       check();
+      if (gaveUp) return header();
       if (inflater !== undefined && !parser.done) {
         if (!inflater.destroyed) inflater.end();
         await inflatedAll;

@@ -151,6 +151,9 @@ export class DimseChannel {
   private readonly subscription: Subscription;
   private ended: DimseError | undefined;
   private filePool: BufferPool | undefined;
+  /** Messages with a data set not yet started, in queue order. */
+  private readonly waitingSources: Outgoing[] = [];
+  private prefetched = 0;
   readonly maxCommandLength: number;
   readonly datasetHighWaterMark: number;
 
@@ -412,10 +415,21 @@ export class DimseChannel {
     signal?: AbortSignal,
     encodeOptions: EncodeCommandSetOptions = {},
   ): Promise<{ datasetBytes: number }> {
+    const outgoing: Outgoing = { dataset, opened: undefined };
+    if (dataset !== undefined) {
+      this.waitingSources.push(outgoing);
+      this.prefetch();
+    }
     const run = async () => {
-      signal?.throwIfAborted();
-      if (this.ended !== undefined) throw this.ended;
-      return this.sendNow(presentationContextId, command, dataset, signal, encodeOptions);
+      this.starting(outgoing);
+      try {
+        signal?.throwIfAborted();
+        if (this.ended !== undefined) throw this.ended;
+      } catch (error) {
+        discardOpened(outgoing);
+        throw error;
+      }
+      return this.sendNow(presentationContextId, command, outgoing, signal, encodeOptions);
     };
     const result = this.sendQueue.then(run, run);
     this.queuedSends++;
@@ -429,6 +443,55 @@ export class DimseChannel {
       this.updateSendPause();
     });
     return result;
+  }
+
+  /**
+   * Opens the data sets of the next {@link PREFETCH_DEPTH} queued messages ahead of their turn (file opened, first
+   * chunk read), so that a message follows the previous one on the wire without waiting for the disk.
+   */
+  private prefetch(): void {
+    for (const outgoing of this.waitingSources) {
+      if (this.prefetched >= PREFETCH_DEPTH) return;
+      if (outgoing.opened !== undefined || outgoing.dataset === undefined) continue;
+      outgoing.opened = this.openSource(outgoing.dataset);
+      // A failure is the operation's own, reported when its turn comes.
+      outgoing.opened.catch(() => undefined);
+      this.prefetched++;
+    }
+  }
+
+  /** The message's turn has come: it no longer counts as waiting, and the next one may be opened ahead. */
+  private starting(outgoing: Outgoing): void {
+    const index = this.waitingSources.indexOf(outgoing);
+    if (index < 0) return;
+    this.waitingSources.splice(index, 1);
+    if (outgoing.opened !== undefined) this.prefetched--;
+    this.prefetch();
+  }
+
+  /**
+   * Opens a data set and gets its first bytes: a source that fails right away (missing file, empty stream) fails
+   * its operation only, not the association.
+   */
+  private async openSource(dataset: DatasetChunks | (() => Promise<DatasetChunks>)): Promise<OpenedSource> {
+    const maxPdu = this.association.negotiated.maxPduLengthToSend;
+    let source: ChunkSource | undefined;
+    let first: SourceChunk | undefined;
+    try {
+      const opened = typeof dataset === 'function' ? await dataset() : dataset;
+      source = isFileRange(opened)
+        ? fileSource(await FileRangeReader.open(opened, this.readPool((maxPdu - 6) & evenMask(maxPdu))))
+        : iteratorSource(toAsyncIterator(opened));
+      first = await source.next();
+    } catch (error) {
+      void source?.close();
+      throw error instanceof DimseError ? error : new DatasetSourceError(sourceMessage(error), { cause: error });
+    }
+    if (first === undefined) {
+      void source.close();
+      throw new DatasetSourceError('the data set is empty');
+    }
+    return { source, first };
   }
 
   /** Messages waiting to be sent (or being sent). */
@@ -453,7 +516,7 @@ export class DimseChannel {
   private async sendNow(
     presentationContextId: number,
     command: CommandSet,
-    dataset: DatasetChunks | (() => Promise<DatasetChunks>) | undefined,
+    outgoing: Outgoing,
     signal: AbortSignal | undefined,
     encodeOptions: EncodeCommandSetOptions,
   ): Promise<{ datasetBytes: number }> {
@@ -462,44 +525,42 @@ export class DimseChannel {
     // Fragments have even lengths (PS3.5 7.1: a data set's values, hence any split between them, are even), unless
     // the peer's PDUs are too small to carry two bytes.
     const maxData = (maxPdu - 6) & evenMask(maxPdu);
-    const commandBytes = encodeCommandSet(command, encodeOptions);
+    let commandBytes: Uint8Array;
+    try {
+      commandBytes = encodeCommandSet(command, encodeOptions);
+    } catch (error) {
+      discardOpened(outgoing);
+      throw error;
+    }
 
-    // Open the data set and get its first bytes before the command goes out: a source that fails right away
-    // (missing file, empty stream) fails this operation only, not the association.
+    // The data set is open and its first bytes read before the command goes out (see openSource).
     let source: ChunkSource | undefined;
     let first: SourceChunk | undefined;
-    if (dataset !== undefined) {
-      try {
-        const opened = typeof dataset === 'function' ? await dataset() : dataset;
-        source = isFileRange(opened)
-          ? fileSource(await FileRangeReader.open(opened, this.readPool(maxData)))
-          : iteratorSource(toAsyncIterator(opened));
-        first = await source.next();
-      } catch (error) {
-        await source?.close();
-        throw error instanceof DimseError ? error : new DatasetSourceError(sourceMessage(error), { cause: error });
-      }
-      if (first === undefined) {
-        await source.close();
-        throw new DatasetSourceError('the data set is empty');
-      }
+    if (outgoing.dataset !== undefined) {
+      ({ source, first } = await (outgoing.opened ?? this.openSource(outgoing.dataset)));
       if (signal?.aborted) {
         first.chunk?.release();
-        await source.close();
+        void source.close();
         throw signal.reason;
       }
     }
 
-    for (let offset = 0; offset < commandBytes.length; offset += maxData) {
-      const end = Math.min(offset + maxData, commandBytes.length);
-      await this.write([
-        {
-          presentationContextId,
-          isCommand: true,
-          isLast: end === commandBytes.length,
-          data: commandBytes.subarray(offset, end),
-        },
-      ]);
+    try {
+      for (let offset = 0; offset < commandBytes.length; offset += maxData) {
+        const end = Math.min(offset + maxData, commandBytes.length);
+        await this.write([
+          {
+            presentationContextId,
+            isCommand: true,
+            isLast: end === commandBytes.length,
+            data: commandBytes.subarray(offset, end),
+          },
+        ]);
+      }
+    } catch (error) {
+      first?.chunk?.release();
+      void source?.close();
+      throw error;
     }
     trace({ association, direction: 'sent', presentationContextId, command });
     if (source === undefined || first === undefined) return { datasetBytes: 0 };
@@ -519,7 +580,7 @@ export class DimseChannel {
       await fragmenter.finish();
     } catch (error) {
       fragmenter.discard();
-      await source.close();
+      void source.close();
       const failure =
         error instanceof DimseError || (signal?.aborted && error === signal.reason)
           ? error
@@ -528,7 +589,8 @@ export class DimseChannel {
       await association.abort();
       throw failure;
     }
-    await source.close();
+    // Not awaited: closing the file is no reason to hold the next message.
+    void source.close();
     return { datasetBytes: fragmenter.total };
   }
 
@@ -574,8 +636,36 @@ export class DimseChannel {
 
 /** Bytes read from a file per chunk (rounded down to whole PDU payloads): few reads, flat memory. */
 const FILE_READ_SIZE = 1024 * 1024;
-/** Chunk buffers per association: one being read, one being placed, the rest held by PDUs not yet written. */
-const FILE_READ_BUFFERS = 4;
+/**
+ * Chunk buffers per association: one being read, one being placed, one or two held by PDUs not yet written, and the
+ * first chunks of the messages opened ahead ({@link PREFETCH_DEPTH}).
+ */
+const FILE_READ_BUFFERS = 6;
+/** Queued messages whose data set is opened (and first chunk read) before their turn. */
+const PREFETCH_DEPTH = 2;
+
+/** A message waiting for its turn, and its data set once opened. */
+interface Outgoing {
+  readonly dataset: DatasetChunks | (() => Promise<DatasetChunks>) | undefined;
+  opened: Promise<OpenedSource> | undefined;
+}
+
+/** A data set opened for sending, with its first (non-empty) chunk. */
+interface OpenedSource {
+  readonly source: ChunkSource;
+  readonly first: SourceChunk;
+}
+
+/** Closes the data set of a message that will not be sent. */
+function discardOpened(outgoing: Outgoing): void {
+  outgoing.opened?.then(
+    ({ source, first }) => {
+      first.chunk?.release();
+      void source.close();
+    },
+    () => undefined,
+  );
+}
 
 /** A chunk of data set bytes, and the pooled buffer it lives in when it must be given back. */
 interface SourceChunk {

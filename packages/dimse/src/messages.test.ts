@@ -225,6 +225,32 @@ describe('C-STORE streaming', () => {
     }
   });
 
+  it('data sets opened ahead of their turn: a missing file fails its own store only, in any position', async () => {
+    const { received, onStore } = recordingStore();
+    const l = await loopback({ handlers: { onStore }, window: { maxOperationsInvoked: 8, maxOperationsPerformed: 1 } });
+    const data = sample(300_000);
+    const good = join(dir, 'prefetch-good.bin');
+    await writeFile(good, data);
+    const paths = [good, join(dir, 'missing-1'), good, good, join(dir, 'missing-2'), good, good, good];
+    const outcomes = await Promise.allSettled(
+      paths.map((path, i) =>
+        l.client.store({
+          dataset: { path, offset: 0 },
+          sopClassUid: CT_IMAGE_STORAGE,
+          sopInstanceUid: `${UID}.${i}`,
+          transferSyntax: EXPLICIT,
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(paths.map((p) => (p === good ? 'fulfilled' : 'rejected')));
+    for (const o of outcomes) {
+      if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'ERR_NETDICOM_DIMSE_DATASET_SOURCE' });
+    }
+    expect(received).toHaveLength(6);
+    for (const r of received) expect(r.bytes.equals(Buffer.from(data))).toBe(true);
+    expect((await l.client.echo()).status.code).toBe(0);
+  });
+
   it('a file shorter than the length given fails that store before its command goes out', async () => {
     const { received, onStore } = recordingStore();
     const l = await loopback({ handlers: { onStore } });

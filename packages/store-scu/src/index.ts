@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export {
+  DEFAULT_ASYNCHRONOUS_OPERATIONS_WINDOW,
   type FileErrorEvent,
   type FileSendingEvent,
   type FileSentEvent,

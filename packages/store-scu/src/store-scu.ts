@@ -29,6 +29,12 @@ import { isTransientStatus, type StoreStatus } from './store-status.js';
 import type { DecompressionPolicy } from './transcode.js';
 import { resolveTransferSyntaxUid, transferSyntaxName } from './transfer-syntax.js';
 
+/**
+ * Outstanding C-STORE requests per association {@link StoreScu} proposes by default (PS3.7 D.3.3.3 Maximum Number of
+ * Operations Invoked): chosen by measurement (README, Defaults), and what `@netdicom/store-scp` grants.
+ */
+export const DEFAULT_ASYNCHRONOUS_OPERATIONS_WINDOW = 16;
+
 /** Retry policy for transient failures (association lost, Out of Resources 0xA7xx, timeouts). */
 export interface RetryOptions {
   /** Further attempts per file after the first (default 3). 0 disables retries. */
@@ -63,7 +69,8 @@ export interface StoreScuOptions {
   readonly concurrency?: number;
   /**
    * Outstanding C-STORE requests per association we propose (PS3.7 D.3.3.3, Maximum Number of Operations Invoked);
-   * default 8. The peer's answer bounds it (most accept only 1).
+   * default {@link DEFAULT_ASYNCHRONOUS_OPERATIONS_WINDOW} (16, measured: README). The peer's answer bounds it (DCMTK
+   * accepts only 1).
    */
   readonly asynchronousOperationsWindow?: number;
   /** Association timers in milliseconds (connect, artim, idle, write, release), see `@netdicom/association`. */
@@ -234,7 +241,7 @@ export class StoreScu {
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
       throw new InvalidOptionError(`concurrency must be an integer from 1 to 64, got ${concurrency}`);
     }
-    const window = options.asynchronousOperationsWindow ?? 8;
+    const window = options.asynchronousOperationsWindow ?? DEFAULT_ASYNCHRONOUS_OPERATIONS_WINDOW;
     if (!Number.isInteger(window) || window < 1 || window > 65535) {
       throw new InvalidOptionError(`asynchronousOperationsWindow must be an integer from 1 to 65535, got ${window}`);
     }
@@ -460,7 +467,7 @@ export class StoreScu {
           return true;
         }
         const negotiatedWindow = association.negotiated.asynchronousOperationsWindow.maxOperationsInvoked;
-        const wanted = this.options.asynchronousOperationsWindow ?? 8;
+        const wanted = this.options.asynchronousOperationsWindow ?? DEFAULT_ASYNCHRONOUS_OPERATIONS_WINDOW;
         const lanes = negotiatedWindow === 0 ? wanted : Math.max(1, Math.min(wanted, negotiatedWindow));
         let lost: unknown;
         const lane = async () => {
@@ -602,7 +609,7 @@ export class StoreScu {
               calledAeTitle: this.options.calledAeTitle ?? 'ANY-SCP',
               presentationContexts: job.plan.presentationContexts,
               ...(this.options.maxPduLength !== undefined ? { maxPduLength: this.options.maxPduLength } : {}),
-              maxOperationsInvoked: this.options.asynchronousOperationsWindow ?? 8,
+              maxOperationsInvoked: this.options.asynchronousOperationsWindow ?? DEFAULT_ASYNCHRONOUS_OPERATIONS_WINDOW,
               ...(this.options.timeouts ? { timeouts: this.options.timeouts } : {}),
               ...(this.options.tls ? { tls: this.options.tls } : {}),
               ...(this.options.userIdentity ? { userIdentity: this.options.userIdentity } : {}),

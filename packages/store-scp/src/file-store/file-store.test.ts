@@ -264,6 +264,44 @@ describe('write', () => {
     expect(maxAhead).toBeLessThanOrEqual(256 * 1024 + 16 * 1024);
   });
 
+  it('fsyncs a large dataset while it arrives, and fails the store if such an fsync fails', async () => {
+    let syncs = 0;
+    let failSync = false;
+    const countingFs = {
+      ...nodeFileSystem,
+      async createExclusive(p: string) {
+        const handle = await nodeFileSystem.createExclusive(p);
+        return {
+          ...handle,
+          async sync() {
+            syncs++;
+            if (failSync) throw Object.assign(new Error('injected EIO'), { code: 'EIO' });
+            await handle.sync();
+          },
+        };
+      },
+    };
+    const store = await open({ fileSystem: countingFs });
+    const small = instance();
+    await store.write(small.request());
+    expect(syncs).toBe(1);
+    const large = instance({ pixelBytes: 20 * 1024 * 1024 });
+    const result = await store.write(large.request({ dataset: chunked(large.dataset, 256 * 1024) }));
+    // 20 MiB: early fsyncs after about 8 and 16 MiB, then the final one.
+    expect(syncs).toBeGreaterThanOrEqual(3);
+    expect(Buffer.compare(await storedDataset(result.path), large.dataset)).toBe(0);
+
+    failSync = true;
+    const failing = instance({ pixelBytes: 20 * 1024 * 1024 });
+    await expectStoreError(
+      store.write(failing.request({ dataset: chunked(failing.dataset, 256 * 1024) })),
+      StorageIoError,
+      0xa701,
+    );
+    expect((await listStoredFiles(storageDir)).some((f) => f.includes(failing.sopInstanceUid))).toBe(false);
+    expect(await listTempFiles(storageDir)).toEqual([]);
+  });
+
   it('rejects a dataset whose SOP Instance UID differs from the command with 0xA900 and keeps nothing', async () => {
     const store = await open();
     const inst = instance();

@@ -155,6 +155,11 @@ const RESOURCE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'ENOMEM'
 const SESSION_PATTERN = /^s-(\d+)-(\d+)-([0-9a-f]+)$/;
 const MAX_KEEP_BOTH = 100_000;
 const VERIFIED_DIR_CACHE = 4096;
+/**
+ * Bytes a store writes before it fsyncs them while the rest still arrives (again every as many bytes): the kernel
+ * would otherwise keep a large object's pages dirty until the final fsync, which then waits for all of them at once.
+ */
+const EARLY_SYNC_BYTES = 8 * 1024 * 1024;
 // Sessions of this process that are open; another store opened by this process must not clean them.
 const liveSessions = new Set<string>();
 
@@ -868,6 +873,21 @@ async function streamToFile(
   let inFlight: Promise<void> | undefined;
   let writeError: { error: unknown } | undefined;
   let bytes = 0;
+  // A large dataset is flushed to disk while it is still arriving, so that the final fsync has only its tail left.
+  let syncing: Promise<void> | undefined;
+  let syncedUpTo = 0;
+  const syncEarly = () => {
+    if (!ctx.fsync || syncing !== undefined || position - syncedUpTo < EARLY_SYNC_BYTES) return;
+    const upTo = position;
+    const sync = handle.sync().then(() => {
+      syncedUpTo = upTo;
+      syncing = undefined;
+    });
+    sync.catch((error: unknown) => {
+      writeError ??= { error: toStoreError(error, 'sync') };
+    });
+    syncing = sync;
+  };
 
   const flush = () => {
     const buffers = queue;
@@ -906,6 +926,7 @@ async function streamToFile(
         if (queued >= ctx.writeBufferSize) flush();
       } else if (queued >= ctx.writeBufferSize) {
         await settle();
+        syncEarly();
         flush();
       }
     }
@@ -915,10 +936,14 @@ async function streamToFile(
       flush();
       await settle();
     }
+    if (syncing !== undefined) await syncing;
+    const failed = writeError as { error: unknown } | undefined;
+    if (failed !== undefined) throw failed.error;
     return bytes;
   } finally {
-    // On failure, let a running write settle before the caller closes and unlinks the file.
+    // On failure, let a running write (and an early sync) settle before the caller closes and unlinks the file.
     if (inFlight !== undefined) await (inFlight as Promise<void>).catch(() => undefined);
+    if (syncing !== undefined) await (syncing as Promise<void>).catch(() => undefined);
   }
 }
 

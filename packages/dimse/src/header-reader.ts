@@ -529,9 +529,9 @@ export function decodeText(bytes: Uint8Array, specificCharacterSet: string | und
       'latin1',
     );
   try {
-    if (has('87') || has('159')) return new TextDecoder('iso-2022-jp').decode(bytes);
-    if (has('149')) return new TextDecoder('euc-kr').decode(stripEscapes(bytes));
-    if (has('58')) return new TextDecoder('gb18030').decode(stripEscapes(bytes));
+    if (has('87') || has('159')) return decoderFor('iso-2022-jp').decode(bytes);
+    if (has('149')) return decoderFor('euc-kr').decode(stripEscapes(bytes));
+    if (has('58')) return decoderFor('gb18030').decode(stripEscapes(bytes));
     for (const term of terms) {
       if (term === '') continue;
       const normalized = term.replace(/^ISO 2022 IR /, 'ISO_IR ');
@@ -541,10 +541,21 @@ export function decodeText(bytes: Uint8Array, specificCharacterSet: string | und
         break;
       }
     }
-    return new TextDecoder(label).decode(bytes);
+    return decoderFor(label).decode(bytes);
   } catch {
     return latin1.decode(bytes);
   }
+}
+
+/** One decoder per encoding, reused: making a TextDecoder costs far more than a short decode (a few per data set). */
+const decoders = new Map<string, { decode(input: Uint8Array): string }>();
+function decoderFor(label: string): { decode(input: Uint8Array): string } {
+  let decoder = decoders.get(label);
+  if (decoder === undefined) {
+    decoder = new TextDecoder(label);
+    decoders.set(label, decoder);
+  }
+  return decoder;
 }
 
 function formatTag(tag: number): string {

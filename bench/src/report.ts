@@ -39,7 +39,8 @@ export function renderMarkdown(results: readonly ScenarioResult[], machine: Mach
   });
   return [
     `Measured ${machine.date.slice(0, 10)} on ${machine.cpus}, ${machine.memoryGb} GiB, Node.js ${machine.node}; median of ${machine.runs} runs;`,
-    'loopback, both sides writing to disk (netdicom fsyncs every object before answering; DCMTK storescp does not fsync).',
+    'loopback, both sides writing to disk. netdicom fsyncs every object before answering Success; DCMTK storescp never fsyncs',
+    '(the "no fsync" rows run our receiver the same way, with `--no-fsync`, to show the protocol cost alone).',
     'Times are wall-clock from starting the sender process to its exit, process start-up included.',
     '',
     '| scenario | objects | seconds | objects/s | MB/s | vs DCMTK | sender peak RSS (MB) | receiver peak RSS (MB) |',

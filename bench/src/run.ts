@@ -40,6 +40,8 @@ export interface Scenario {
   readonly data: DataSet;
   readonly concurrency?: number;
   readonly window?: number;
+  /** Receiver answers before fsync, as DCMTK storescp always does: the protocol cost without durability. */
+  readonly noFsync?: boolean;
 }
 
 export interface RunMeasurement {
@@ -65,6 +67,13 @@ function scenarios(): Scenario[] {
   for (const data of ['slices', 'large'] as const) {
     list.push({ name: `${data}: dcmtk -> dcmtk`, sender: 'dcmtk', receiver: 'dcmtk', data });
     list.push({ name: `${data}: netdicom -> netdicom`, sender: 'netdicom', receiver: 'netdicom', data });
+    list.push({
+      name: `${data}: netdicom -> netdicom, no fsync`,
+      sender: 'netdicom',
+      receiver: 'netdicom',
+      data,
+      noFsync: true,
+    });
     list.push({ name: `${data}: netdicom -> dcmtk`, sender: 'netdicom', receiver: 'dcmtk', data, concurrency: 1 });
     list.push({ name: `${data}: dcmtk -> netdicom`, sender: 'dcmtk', receiver: 'netdicom', data });
   }
@@ -137,7 +146,8 @@ async function countFiles(dir: string): Promise<number> {
   return n;
 }
 
-function receiverArgv(side: Side, port: number, dir: string, forked: boolean): string[] {
+function receiverArgv(s: Scenario, port: number, dir: string, forked: boolean): string[] {
+  const side = s.receiver;
   if (side === 'dcmtk') {
     return ['storescp', ...(forked ? ['--fork'] : []), '--output-directory', dir, '--accept-all', String(port)];
   }
@@ -155,7 +165,8 @@ function receiverArgv(side: Side, port: number, dir: string, forked: boolean): s
     'flat',
     '--any-called',
     '--log-level',
-    'warn',
+    'error',
+    ...(s.noFsync ? ['--no-fsync'] : []),
   ];
 }
 
@@ -187,7 +198,7 @@ async function runOnce(s: Scenario, input: string, expectedFiles: number, work: 
   const port = await freePort();
   const forked = s.receiver === 'dcmtk' && (s.concurrency ?? 1) > 1;
   const senderRss = join(work, `rss-sender-${port}`);
-  const receiver = spawnMeasured(receiverArgv(s.receiver, port, out, forked));
+  const receiver = spawnMeasured(receiverArgv(s, port, out, forked));
   try {
     await waitForPort(port, { timeoutMs: 20_000 });
     const started = performance.now();

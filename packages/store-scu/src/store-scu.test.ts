@@ -55,6 +55,11 @@ describe('StoreScu.send without a reachable peer', () => {
     const good = buildPart10({ sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: '1.2.3' });
     await writeFile(join(dir.path, 'sub/truncated.dcm'), good.subarray(0, good.length - 10));
     await writeFile(join(dir.path, 'sub/no-uid.dcm'), buildPart10({ sopClassUid: CT_IMAGE_STORAGE }));
+    // A DICOMDIR (Media Storage Directory Storage) of a CD layout: skipped like other non-instances in folders.
+    await writeFile(
+      join(dir.path, 'DICOMDIR'),
+      buildPart10({ sopClassUid: '1.2.840.10008.1.3.10', sopInstanceUid: '1.2.4' }),
+    );
     const scu = new StoreScu({ addr: `127.0.0.1:${port}` });
     scu.addDirectory(dir.path).addFile(join(dir.path, 'notes.txt'));
     const errors: FileErrorEvent[] = [];
@@ -66,7 +71,10 @@ describe('StoreScu.send without a reachable peer', () => {
       successful: 0,
       failed: 3,
       totalFiles: 3,
-      warnings: [`${join(dir.path, 'notes.txt')}: skipped, not a DICOM file`],
+      warnings: [
+        `${join(dir.path, 'DICOMDIR')}: skipped, a DICOMDIR`,
+        `${join(dir.path, 'notes.txt')}: skipped, not a DICOM file`,
+      ],
     });
     expect(errors.map((e) => [e.file.slice(dir.path.length + 1), (e.error as StoreFileError).reason]).sort()).toEqual([
       ['notes.txt', 'not-dicom'],

@@ -405,13 +405,18 @@ export class StoreScu {
       this.progress.next(EMPTY_PROGRESS);
       const { files: queued, warnings, fromDirectory } = await this.expand(internal);
       const plan = await planFiles(queued, { signal: internal });
-      // Files found in folders that are not DICOM are skipped with a warning, not counted.
+      // Files found in folders that are not DICOM instances (other files, DICOMDIRs of a CD/DVD layout) are skipped
+      // with a warning, not counted.
       const skipped = new Set(
-        plan.errors.filter(({ error, index }) => error.reason === 'not-dicom' && fromDirectory.has(queued[index]!)),
+        plan.errors.filter(
+          ({ error, index }) =>
+            (error.reason === 'not-dicom' || error.reason === 'dicomdir') && fromDirectory.has(queued[index]!),
+        ),
       );
-      for (const { file } of skipped) {
-        this.log(`${file}: not DICOM, skipped`);
-        warnings.push(`${file}: skipped, not a DICOM file`);
+      for (const { file, error } of skipped) {
+        const what = error.reason === 'dicomdir' ? 'a DICOMDIR' : 'not a DICOM file';
+        this.log(`${file}: ${what}, skipped`);
+        warnings.push(`${file}: skipped, ${what}`);
       }
       totalFiles = queued.length - skipped.size;
       this.log(`${totalFiles} file(s) to send to ${this.options.addr}`);

@@ -31,7 +31,7 @@ Exit status: 0 when the peer answered Success, 1 when it answered another status
 Options:
   --called AET        called AE title (the peer's; default ANY-SCP)
   --aet AET           calling AE title (ours; default ECHOSCU)
-  --timeout S         connect/association/response timeout in seconds (default 10)
+  --timeout S         connect and association set-up timeout in seconds (default 10)
   --count N           send N echoes on the association and report min/avg/max (default 1)
   --tls               use TLS (certificates verified against Node.js's bundled CA list or --tls-ca)
   --tls-ca FILE       trust this CA certificate (PEM)

@@ -36,6 +36,8 @@ Options:
   --max-associations N      simultaneous associations (default 64); beyond: A-ASSOCIATE-RJ transient
   --max-object-size BYTES   refuse larger objects with Out of Resources
   --idle-timeout S          close associations silent for S seconds (default 60)
+  --no-fsync                answer Success before the data is durable, as DCMTK storescp does
+                            (benchmarks and throwaway data only: a crash can lose acknowledged images)
   --tls-key FILE --tls-cert FILE [--tls-ca FILE] [--require-client-cert]
                             accept TLS (1.2 or later) instead of plain TCP
   --exec-on-reception CMD [ARG...]
@@ -83,6 +85,7 @@ export const listenCommand: Command = {
       'max-associations': { type: 'string' },
       'max-object-size': { type: 'string' },
       'idle-timeout': { type: 'string' },
+      'no-fsync': { type: 'boolean' },
       'tls-key': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-ca': { type: 'string' },
@@ -131,6 +134,7 @@ export const listenCommand: Command = {
       checkCalledAeTitle: values['any-called'] !== true,
       maxAssociations,
       timeouts: { idle: idleTimeoutMs },
+      ...(values['no-fsync'] === true ? { fsync: false } : {}),
       ...(acceptCalling === undefined ? {} : { acceptCallingAeTitles: acceptCalling }),
       ...(maxObjectSizeText === undefined
         ? {}
@@ -171,6 +175,9 @@ export const listenCommand: Command = {
     ];
 
     const address = await scp.listen();
+    if (values['no-fsync'] === true) {
+      log.warn('--no-fsync: Success is answered before instances are durable; a crash can lose acknowledged images');
+    }
     log.info(
       `netdicom listening on ${address.address}:${address.port} as ${aeTitle}${options.tls ? ' (TLS)' : ''}, storing to ${storageDir}`,
     );

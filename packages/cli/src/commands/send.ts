@@ -46,7 +46,7 @@ Options:
                           does not accept them (default lossless)
   --max-pdu N             maximum PDU length we receive, in bytes
   --retries N             retries of transient failures per file (default 2)
-  --timeout S             connect/association/response timeout in seconds (default 30)
+  --timeout S             connect and association set-up timeout in seconds (default 30)
   --json                  print one JSON summary object on stdout (totals and one entry per file)
   --report FILE           also write that JSON summary to FILE
   --no-progress           no progress bar
@@ -206,7 +206,7 @@ export const sendCommand: Command = {
 
     const abort = new AbortController();
     const onSignal = () => {
-      log.warn('interrupted: stopping after the files in flight (press Ctrl-C again to quit at once)');
+      log.warn('interrupted: aborting the transfer; files not yet acknowledged are reported as not stored');
       process.off('SIGINT', onSignal);
       abort.abort(new Error('interrupted'));
     };

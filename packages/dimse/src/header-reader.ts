@@ -12,6 +12,7 @@ import { open } from 'node:fs/promises';
 import { createInflateRaw, type InflateRaw } from 'node:zlib';
 import { MalformedDatasetError } from './errors.js';
 import { datasetEncoding } from './transfer-syntax.js';
+import { LONG_LENGTH_VRS, SHORT_LENGTH_VRS } from './vr.js';
 
 /** Tags of the attributes read by default (PS3.6 data dictionary). */
 export const HeaderTag = {
@@ -104,30 +105,6 @@ export interface HeaderReader {
 type Mode = { readonly explicit: boolean; readonly le: boolean };
 type Frame = { readonly kind: 'sequence' | 'item'; readonly mode: Mode };
 
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
-const SHORT_VRS = new Set([
-  'AE',
-  'AS',
-  'AT',
-  'CS',
-  'DA',
-  'DS',
-  'DT',
-  'FD',
-  'FL',
-  'IS',
-  'LO',
-  'LT',
-  'PN',
-  'SH',
-  'SL',
-  'SS',
-  'ST',
-  'TM',
-  'UI',
-  'UL',
-  'US',
-]);
 const ITEM = 0xfffee000;
 const ITEM_DELIMITATION = 0xfffee00d;
 const SEQUENCE_DELIMITATION = 0xfffee0dd;
@@ -248,8 +225,8 @@ class HeaderParser {
     const tag = this.tag();
     if (tag >>> 16 === 0xfffe) return false;
     const vr = this.vr();
-    if (LONG_VRS.has(vr)) return true;
-    if (SHORT_VRS.has(vr)) return false;
+    if (LONG_LENGTH_VRS.has(vr)) return true;
+    if (SHORT_LENGTH_VRS.has(vr)) return false;
     throw new MalformedDatasetError(
       `unknown VR ${JSON.stringify(vr)} for element ${formatTag(tag)}`,
       this.position - this.headLength,
@@ -646,11 +623,11 @@ export function parsePart10Header(bytes: Uint8Array, options: Part10Options = {}
     const vr = String.fromCharCode(bytes[offset + 4]!, bytes[offset + 5]!);
     let headerLength = 8;
     let length: number;
-    if (LONG_VRS.has(vr)) {
+    if (LONG_LENGTH_VRS.has(vr)) {
       if (offset + 12 > bytes.length) return undefined;
       headerLength = 12;
       length = view.getUint32(offset + 8, true);
-    } else if (SHORT_VRS.has(vr)) {
+    } else if (SHORT_LENGTH_VRS.has(vr)) {
       length = view.getUint16(offset + 6, true);
     } else {
       throw new MalformedDatasetError(`meta element ${formatTag(tag)} has no explicit VR`, offset);
@@ -714,7 +691,7 @@ export function detectTransferSyntax(bytes: Uint8Array): string | undefined {
   const groupLe = bytes[0]! | (bytes[1]! << 8);
   const groupBe = (bytes[0]! << 8) | bytes[1]!;
   const vr = String.fromCharCode(bytes[4]!, bytes[5]!);
-  if (LONG_VRS.has(vr) || SHORT_VRS.has(vr)) {
+  if (LONG_LENGTH_VRS.has(vr) || SHORT_LENGTH_VRS.has(vr)) {
     return groupLe <= groupBe ? '1.2.840.10008.1.2.1' : '1.2.840.10008.1.2.2';
   }
   return '1.2.840.10008.1.2';

@@ -18,3 +18,4 @@ export * from './client.js';
 export type { DatasetFile, DatasetInput } from './dataset-source.js';
 export { type HandlerResult, type StatusResult, sanitizeErrorComment } from './respond.js';
 export * from './server.js';
+export { hasLongLength, isKnownVr, LONG_LENGTH_VRS, SHORT_LENGTH_VRS } from './vr.js';

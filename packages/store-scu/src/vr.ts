@@ -4,6 +4,7 @@
  */
 
 import type { ByteReader } from './byte-reader.js';
+import { hasLongLength, isKnownVr, SHORT_LENGTH_VRS } from '@netdicom/dimse';
 import { DatasetParseError } from './errors.js';
 
 /** How a dataset is encoded. PS3.5 section 7. */
@@ -16,41 +17,8 @@ export const IMPLICIT_LE: Encoding = { explicitVr: false, bigEndian: false };
 export const EXPLICIT_LE: Encoding = { explicitVr: true, bigEndian: false };
 export const EXPLICIT_BE: Encoding = { explicitVr: true, bigEndian: true };
 
-/** VRs whose explicit header has 2 reserved bytes and a 32-bit length. PS3.5 Table 7.1-1. */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT', 'SV', 'UV']);
-const SHORT_VRS = new Set([
-  'AE',
-  'AS',
-  'AT',
-  'CS',
-  'DA',
-  'DS',
-  'DT',
-  'FL',
-  'FD',
-  'IS',
-  'LO',
-  'LT',
-  'PN',
-  'SH',
-  'SL',
-  'SS',
-  'ST',
-  'TM',
-  'UI',
-  'UL',
-  'US',
-]);
-
-/** Whether `vr` is one of the VRs of PS3.5 Table 6.2-1. */
-export function isKnownVr(vr: string): boolean {
-  return LONG_VRS.has(vr) || SHORT_VRS.has(vr);
-}
-
-/** Whether an explicit VR header for `vr` carries a 32-bit length. PS3.5 7.1.2. */
-export function hasLongLength(vr: string): boolean {
-  return LONG_VRS.has(vr);
-}
+/** PS3.5 Table 7.1-1/7.1-2 facts, from @netdicom/dimse (the one VR table of netdicom). */
+export { hasLongLength, isKnownVr };
 
 /** Size of the unit whose bytes are swapped between little and big endian (1: none). PS3.5 section 7.3. */
 export function swapUnit(vr: string): number {
@@ -118,7 +86,7 @@ export async function readElementHeader(reader: ByteReader, enc: Encoding): Prom
     const more = await reader.read(4);
     return { tag, vr, length: new DataView(more.buffer, more.byteOffset, 4).getUint32(0, le) };
   }
-  if (!SHORT_VRS.has(vr)) {
+  if (!SHORT_LENGTH_VRS.has(vr)) {
     throw new DatasetParseError(
       'malformed',
       `Element ${formatTag(tag)} has an invalid VR "${vr.replace(/[^\x20-\x7e]/g, '?')}" at byte ${reader.position - 8}`,

@@ -648,7 +648,7 @@ export function decodeCommandSet(bytes: Uint8Array, options: DecodeCommandSetOpt
       others.push({ tag, value });
       continue;
     }
-    const decoded = decodeValue(definition, value, salvage);
+    const decoded = decodeValue(definition, value, salvage, options.validate !== false);
     result[definition.property] = decoded;
     preserved.set(tag, { decoded, bytes: value });
   }
@@ -676,6 +676,7 @@ function decodeValue(
   definition: CommandElementDefinition,
   value: Uint8Array,
   salvage: { commandField?: number; messageId?: number },
+  checkForms: boolean,
 ): unknown {
   const { tag, vr } = definition;
   const lengthError = (expected: string) =>
@@ -703,7 +704,8 @@ function decodeValue(
     }
     case 'UI': {
       const text = latin1.decode(value).replace(/[\0 ]+$/, '');
-      if (!/^[0-9.]*$/.test(text)) {
+      // Without validation the value is kept as sent, so that a mistyped request can still be answered 0x0212.
+      if (checkForms && !/^[0-9.]*$/.test(text)) {
         throw new InvalidCommandSetError(
           `${definition.keyword} ${formatTag(tag)} is not a UID: ${JSON.stringify(text)}`,
           'bad-value',

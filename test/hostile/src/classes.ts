@@ -552,10 +552,9 @@ export const HOSTILE_CLASSES: readonly HostileClass[] = [
     family: 4,
     title: "a C-STORE-RQ whose Affected SOP Instance UID is '../../netdicom-escape' (command and data set)",
     answer:
-      'A-ABORT source 0 reason 0 before any byte is written (the command set does not decode); see the it.fails ' +
-      'test for the 0x0212 failure status the DIMSE layer means to answer',
+      '0x0212 Mistyped argument (PS3.7 C.5.9): the UI value is not a UID; the data set is discarded, nothing written',
     soak: true,
-    expected: { statuses: [], otherPdus: ['A-ABORT(0,0)'], released: false },
+    expected: { statuses: [0x0212], otherPdus: [], released: true },
     run: (context) =>
       dimseExchange(context, {
         expectResponses: 1,

@@ -14,9 +14,9 @@ describe('describeStoreStatus', () => {
     expect(describeStoreStatus(0xa702)).toMatchObject({ category: 'failure', name: 'Refused: Out of Resources' });
     expect(describeStoreStatus(0xa900).name).toBe('Error: Data Set does not match SOP Class');
     expect(describeStoreStatus(0xc001).name).toBe('Error: Cannot understand');
-    expect(describeStoreStatus(0x0122).name).toBe('Refused: SOP Class not Supported');
+    expect(describeStoreStatus(0x0122).name).toBe('Refused: SOP Class not supported');
     expect(describeStoreStatus(0xfe00).category).toBe('cancel');
-    expect(describeStoreStatus(0xd123)).toMatchObject({ category: 'failure', name: 'Failure 0xD123' });
+    expect(describeStoreStatus(0xd123)).toMatchObject({ category: 'failure', name: 'Failure: unknown status 0xD123' });
   });
   it('marks Out of Resources as transient', () => {
     expect(isTransientStatus(0xa700)).toBe(true);

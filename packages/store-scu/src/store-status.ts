@@ -2,6 +2,8 @@
  * C-STORE response statuses, PS3.4 Annex B.2.3 and PS3.7 Annex C: category, name, and whether a retry can help.
  */
 
+import { describeStatus } from '@netdicom/dimse';
+
 /** A C-STORE status as store-scu reports it. */
 export interface StoreStatus {
   /** The Status (0000,0900) value. */
@@ -13,40 +15,21 @@ export interface StoreStatus {
   readonly errorComment?: string;
 }
 
-const NAMES: Record<number, string> = {
-  0: 'Success',
-  45056: 'Warning: Coercion of Data Elements',
-  45062: 'Warning: Elements Discarded',
-  45063: 'Warning: Data Set does not match SOP Class',
-  1: 'Warning: Requested optional Attributes are not supported',
-  263: 'Warning: Attribute List Error',
-  278: 'Warning: Attribute Value Out of Range',
-  272: 'Failure: Processing failure',
-  279: 'Failure: Invalid SOP Instance',
-  290: 'Refused: SOP Class not Supported',
-  292: 'Refused: Not Authorized',
-  528: 'Failure: Duplicate invocation',
-  529: 'Failure: Unrecognized operation',
-  530: 'Failure: Mistyped argument',
-  531: 'Failure: Resource limitation',
-  65024: 'Cancel',
-};
+/** C-STORE's command field (PS3.7 E.1): the context in which statuses are named. */
+const C_STORE = 0x0001;
 
-/** Describes a C-STORE status code (PS3.4 B.2.3, PS3.7 C). */
+/**
+ * Describes a C-STORE status code (PS3.4 B.2.3, PS3.7 C) with @netdicom/dimse's one status table. A pending status
+ * makes no sense in a C-STORE response and counts as a failure.
+ */
 export function describeStoreStatus(code: number, errorComment?: string): StoreStatus {
-  const comment = errorComment ? { errorComment } : {};
-  const hex = `0x${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  const named = NAMES[code];
-  if (code === 0x0000) return { code, category: 'success', name: 'Success', ...comment };
-  if (code === 0xfe00) return { code, category: 'cancel', name: 'Cancel', ...comment };
-  if (named?.startsWith('Warning') || (code >= 0xb000 && code <= 0xbfff)) {
-    return { code, category: 'warning', name: named ?? `Warning ${hex}`, ...comment };
-  }
-  let name = named;
-  if (!name && (code & 0xff00) === 0xa700) name = 'Refused: Out of Resources';
-  if (!name && (code & 0xff00) === 0xa900) name = 'Error: Data Set does not match SOP Class';
-  if (!name && code >= 0xc000 && code <= 0xcfff) name = 'Error: Cannot understand';
-  return { code, category: 'failure', name: name ?? `Failure ${hex}`, ...comment };
+  const { category, name } = describeStatus(code, C_STORE);
+  return {
+    code,
+    category: category === 'pending' ? 'failure' : category,
+    name,
+    ...(errorComment ? { errorComment } : {}),
+  };
 }
 
 /** Whether a failure status says the instance was not stored for a passing reason (Out of Resources, 0xA7xx). */

@@ -42,6 +42,41 @@ export function checkAeTitle(value: string, what: string): string {
   return value;
 }
 
+/**
+ * Timers of `StoreScu` and `StoreScuSession`, in milliseconds: the association's own (`connect`, `artim`, `idle`,
+ * `write`, `release`; see `@netdicom/association`, PS3.8 9.1.5) plus `response`.
+ */
+export interface StoreScuTimeouts extends AssociationTimeouts {
+  /**
+   * How long to wait for each C-STORE / C-ECHO response once the request's last byte is sent (PS3.7 9.1.1, 9.1.5).
+   * On expiry the association is aborted (PS3.8 7.3.1) and the operation fails with `ResponseTimeoutError`;
+   * `StoreScu` retries the file on a fresh association. Default 0: no limit of its own, as DCMTK's `storescu`
+   * (`--dimse-timeout` off) and dcm4che; a peer that falls silent is still ended by `idle` (300 s by default).
+   */
+  readonly response?: number;
+}
+
+/** The largest timer Node.js can arm (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Splits {@link StoreScuTimeouts} into the association's timers and the response timeout (0 when absent), checking
+ * the latter. Throws {@link InvalidOptionError}.
+ */
+export function splitTimeouts(timeouts: StoreScuTimeouts | undefined): {
+  association: AssociationTimeouts | undefined;
+  response: number;
+} {
+  if (timeouts === undefined) return { association: undefined, response: 0 };
+  const { response = 0, ...association } = timeouts;
+  if (typeof response !== 'number' || !Number.isFinite(response) || response < 0 || response > MAX_TIMER_MS) {
+    throw new InvalidOptionError(
+      `timeouts.response must be 0 (no limit) or a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${String(response)}`,
+    );
+  }
+  return { association, response };
+}
+
 /** Options for opening one association. */
 export interface OpenOptions {
   readonly host?: string;
@@ -66,6 +101,26 @@ function systemCode(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/**
+ * The reason of a TLS failure (PS3.15 B.1) in an error's cause chain: `@netdicom/association`'s TLS error
+ * (`ERR_NETDICOM_TLS`: handshake failed, certificate refused) or an OpenSSL alert that ended the connection right
+ * after the handshake (`ERR_SSL_...`, e.g. the peer requires a client certificate). The innermost error's reason
+ * is the useful one (`unable to verify the first certificate`, `tlsv13 alert certificate required`).
+ */
+function tlsFailureReason(error: unknown): string | undefined {
+  let tls = false;
+  let reason: string | undefined;
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 8; depth++) {
+    const { code, message, reason: sslReason } = current as { code?: unknown; message?: unknown; reason?: unknown };
+    if (code === 'ERR_NETDICOM_TLS' || (typeof code === 'string' && code.startsWith('ERR_SSL_'))) tls = true;
+    if (typeof sslReason === 'string') reason = sslReason;
+    else if (typeof message === 'string') reason = message.split('\n')[0];
+    current = (current as { cause?: unknown }).cause;
+  }
+  return tls ? (reason ?? 'unknown reason') : undefined;
 }
 
 /** Maps a failure of `connect()` to a store-scu error that says what happened. */
@@ -104,6 +159,14 @@ export function mapConnectError(error: unknown, address: string, signal?: AbortS
   }
   if (code === 'ETIMEDOUT') {
     return new ConnectError('timed-out', address, `Could not connect to ${address}: timed out`, { cause: error });
+  }
+  const tlsReason = tlsFailureReason(error);
+  if (tlsReason !== undefined) {
+    const closed = code === 'ECONNRESET' || code === 'EPIPE';
+    const why = closed ? `the peer closed the connection (${tlsReason}); does it speak TLS on this port?` : tlsReason;
+    return new ConnectError('tls', address, `Could not connect to ${address}: TLS handshake failed: ${why}`, {
+      cause: error,
+    });
   }
   if (error instanceof AssociationTimeoutError) {
     return new AssociationLostError(`${address} did not answer the association request: ${error.message}`, {

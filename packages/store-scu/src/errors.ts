@@ -105,8 +105,11 @@ export class TranscodeError extends StoreScuError {
   }
 }
 
-/** Why the connection could not be made. */
-export type ConnectFailure = 'refused' | 'timed-out' | 'host-not-found' | 'other';
+/**
+ * Why the connection could not be made. `tls`: the TLS handshake failed (PS3.15 B.1): the peer's certificate did not
+ * verify (wrong CA, wrong name, expired), the peer refused ours or asked for one, or the peer does not speak TLS.
+ */
+export type ConnectFailure = 'refused' | 'timed-out' | 'host-not-found' | 'tls' | 'other';
 
 /** The TCP/TLS connection to the peer could not be opened (PS3.8 section 9.1.1: transport connect). */
 export class ConnectError extends StoreScuError {
@@ -120,7 +123,9 @@ export class ConnectError extends StoreScuError {
           ? 'ERR_NETDICOM_STORE_SCU_CONNECT_TIMEOUT'
           : failure === 'host-not-found'
             ? 'ERR_NETDICOM_STORE_SCU_HOST_NOT_FOUND'
-            : 'ERR_NETDICOM_STORE_SCU_CONNECT_FAILED';
+            : failure === 'tls'
+              ? 'ERR_NETDICOM_STORE_SCU_TLS'
+              : 'ERR_NETDICOM_STORE_SCU_CONNECT_FAILED';
     super(code, message, options);
     this.failure = failure;
     this.address = address;
@@ -146,6 +151,22 @@ export class AssociationRejectedError extends StoreScuError {
 export class AssociationLostError extends StoreScuError {
   constructor(message: string, options: StoreScuErrorOptions = {}) {
     super('ERR_NETDICOM_STORE_SCU_ASSOCIATION_LOST', message, options);
+  }
+}
+
+/**
+ * The peer sent no response to a C-STORE or C-ECHO request (PS3.7 9.1.1, 9.1.5) within `timeouts.response`
+ * milliseconds of the request's last byte, so the association was aborted (PS3.8 7.3.1). An
+ * {@link AssociationLostError}: `StoreScu` retries the file on a fresh association like any lost association, and
+ * reports this error once the retries are spent.
+ */
+export class ResponseTimeoutError extends AssociationLostError {
+  override readonly code: string = 'ERR_NETDICOM_STORE_SCU_RESPONSE_TIMEOUT';
+  /** The response timeout that elapsed, in milliseconds. */
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number, message: string, options: StoreScuErrorOptions = {}) {
+    super(message, options);
+    this.timeoutMs = timeoutMs;
   }
 }
 

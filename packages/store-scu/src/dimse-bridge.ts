@@ -4,7 +4,8 @@
  */
 
 import type { Association } from '@netdicom/association';
-import { createDimseClient, type DatasetInput } from '@netdicom/dimse';
+import { createDimseClient, type DatasetInput, OperationAbortedError } from '@netdicom/dimse';
+import { ResponseTimeoutError } from './errors.js';
 
 /** A dataset as `@netdicom/dimse` accepts it: bytes, a stream of bytes, a file range, or a dcmjs dataset. */
 export type DimseDataset = DatasetInput;
@@ -32,15 +33,48 @@ export interface DimseClient {
   store(request: DimseStoreRequest): Promise<DimseResponse>;
 }
 
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /**
+   * Milliseconds to wait for each response once its request is sent (PS3.7 9.1.1 / 9.1.5); 0 or absent waits as long
+   * as the association lives. On expiry `@netdicom/dimse` aborts the association, and every outstanding operation
+   * rejects with {@link ResponseTimeoutError}.
+   */
+  readonly responseTimeout?: number;
+}
+
 /** Creates the `@netdicom/dimse` client of an association, seen through {@link DimseClient}. */
-export function createClient(association: Association): DimseClient {
-  const client = createDimseClient(association);
+export function createClient(association: Association, options: ClientOptions = {}): DimseClient {
+  const responseTimeout = options.responseTimeout ?? 0;
+  const client = createDimseClient(association, responseTimeout > 0 ? { responseTimeout } : {});
   const map = (response: { status: { code: number }; errorComment?: string }): DimseResponse => ({
     status: response.status.code,
     ...(response.errorComment ? { errorComment: response.errorComment } : {}),
   });
+  // Without a request signal, dimse gives up an operation only when the response timeout elapsed; the operations
+  // outstanding with it end with the same error when it aborts the association.
+  const timedOut = (error: unknown, signal: AbortSignal | undefined): unknown =>
+    responseTimeout > 0 && error instanceof OperationAbortedError && !signal?.aborted
+      ? new ResponseTimeoutError(
+          responseTimeout,
+          `no response within ${responseTimeout} ms (timeouts.response): the association was aborted`,
+          { cause: error },
+        )
+      : error;
   return {
-    echo: async () => map(await client.echo()),
-    store: async (request) => map(await client.store(request)),
+    echo: async () => {
+      try {
+        return map(await client.echo());
+      } catch (error) {
+        throw timedOut(error, undefined);
+      }
+    },
+    store: async (request) => {
+      try {
+        return map(await client.store(request));
+      } catch (error) {
+        throw timedOut(error, request.signal);
+      }
+    },
   };
 }

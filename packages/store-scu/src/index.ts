@@ -17,6 +17,8 @@ export {
   type StoreScuOptions,
   type StorePriority,
   type StoreProgress,
+  type StopState,
+  type StopSummary,
   type TransferCompletedEvent,
   type TransferStartedEvent,
 } from './store-scu.js';
@@ -39,11 +41,13 @@ export {
   InvalidOptionError,
   InvalidStateError,
   NoAcceptablePresentationContextError,
+  ResponseTimeoutError,
   StoreFileError,
   type StoreFileErrorReason,
   StoreScuError,
   TranscodeError,
 } from './errors.js';
+export type { StoreScuTimeouts } from './connection.js';
 export { describeStoreStatus, isTransientStatus, type StoreStatus } from './store-status.js';
 export {
   describeTransferSyntax,

@@ -6,9 +6,9 @@
 import type { Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import type { Association, AssociationTimeouts, UserIdentity } from '@netdicom/association';
+import type { Association, UserIdentity } from '@netdicom/association';
 import { ByteReader } from './byte-reader.js';
-import { checkAeTitle, openAssociation, parseAddress } from './connection.js';
+import { checkAeTitle, openAssociation, parseAddress, type StoreScuTimeouts, splitTimeouts } from './connection.js';
 import { createClient, type DimseClient } from './dimse-bridge.js';
 import { InvalidOptionError, InvalidStateError, StoreFileError } from './errors.js';
 import { encodingOf, readFileMeta, readTopLevelStrings, sniffDicom } from './part10.js';
@@ -71,7 +71,12 @@ export interface StoreScuSessionOptions {
   readonly transferSyntax?: string;
   readonly maxPduLength?: number;
   readonly asynchronousOperationsWindow?: number;
-  readonly timeouts?: AssociationTimeouts;
+  /**
+   * Timers in milliseconds: the association's (connect, artim, idle, write, release) and `response`, the wait for each
+   * C-STORE / C-ECHO response (default 0, no limit of its own). When it elapses the association is aborted and the
+   * call rejects with `ResponseTimeoutError`; see {@link StoreScuTimeouts}.
+   */
+  readonly timeouts?: StoreScuTimeouts;
   readonly tls?: ConnectionOptions;
   readonly userIdentity?: UserIdentity;
   readonly decompress?: DecompressionPolicy;
@@ -127,14 +132,16 @@ export class StoreScuSession {
     readonly association: Association,
     private readonly options: StoreScuSessionOptions,
     private readonly forcedTransferSyntax: string | undefined,
+    responseTimeout: number,
   ) {
-    this.client = createClient(association);
+    this.client = createClient(association, { responseTimeout });
   }
 
   /** Connects and negotiates (PS3.8 7.1). Rejects with `ConnectError`, `AssociationRejectedError`, ... */
   static async connect(options: StoreScuSessionOptions): Promise<StoreScuSession> {
     if (!options.addr && !options.socket) throw new InvalidOptionError('Give addr (host:port) or socket');
     const target = options.addr ? parseAddress(options.addr) : undefined;
+    const timeouts = splitTimeouts(options.timeouts);
     const forced = options.transferSyntax === undefined ? undefined : resolveTransferSyntaxUid(options.transferSyntax);
     const contexts: { abstractSyntax: string; transferSyntaxes: readonly string[] }[] = [
       { abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] },
@@ -174,13 +181,13 @@ export class StoreScuSession {
       presentationContexts: proposed,
       ...(options.maxPduLength !== undefined ? { maxPduLength: options.maxPduLength } : {}),
       maxOperationsInvoked: options.asynchronousOperationsWindow ?? 1,
-      ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+      ...(timeouts.association ? { timeouts: timeouts.association } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.userIdentity ? { userIdentity: options.userIdentity } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     try {
-      return new StoreScuSession(association, options, forced);
+      return new StoreScuSession(association, options, forced, timeouts.response);
     } catch (error) {
       await association.abort();
       throw error;
@@ -193,7 +200,10 @@ export class StoreScuSession {
     }
   }
 
-  /** C-ECHO (PS3.7 9.1.5): resolves to the status (Success is code 0). */
+  /**
+   * C-ECHO (PS3.7 9.1.5): resolves to the status (Success is code 0). Rejects with `ResponseTimeoutError` when no
+   * response came within `timeouts.response` (the association is then aborted).
+   */
   async echo(): Promise<StoreStatus> {
     this.checkOpen();
     const response = await this.client.echo();
@@ -202,7 +212,8 @@ export class StoreScuSession {
 
   /**
    * Stores one instance (PS3.7 9.1.1) and resolves to its status; non-success statuses are values. Rejects with
-   * `StoreFileError` when the input is not a storable DICOM instance or no accepted context fits it.
+   * `StoreFileError` when the input is not a storable DICOM instance or no accepted context fits it, and with
+   * `ResponseTimeoutError` when no response came within `timeouts.response` (the association is then aborted).
    */
   async store(input: StoreInput, name?: string): Promise<StoreResult> {
     this.checkOpen();

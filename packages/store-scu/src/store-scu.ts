@@ -6,11 +6,11 @@
  */
 
 import type { ConnectionOptions } from 'node:tls';
-import type { Association, AssociationTimeouts, UserIdentity } from '@netdicom/association';
+import type { Association, UserIdentity } from '@netdicom/association';
 // Not rxjs's index (200+ modules, ~80 ms of start-up): the same classes, from their own modules.
 import { BehaviorSubject } from 'rxjs/internal/BehaviorSubject';
 import type { Observable } from 'rxjs/internal/Observable';
-import { checkAeTitle, openAssociation, parseAddress } from './connection.js';
+import { checkAeTitle, openAssociation, parseAddress, type StoreScuTimeouts, splitTimeouts } from './connection.js';
 import { createClient, type DimseClient } from './dimse-bridge.js';
 import {
   AssociationLostError,
@@ -19,6 +19,7 @@ import {
   AssociationRejectedError,
   InvalidOptionError,
   InvalidStateError,
+  ResponseTimeoutError,
   StoreFileError,
   StoreScuError,
 } from './errors.js';
@@ -73,8 +74,11 @@ export interface StoreScuOptions {
    * accepts only 1).
    */
   readonly asynchronousOperationsWindow?: number;
-  /** Association timers in milliseconds (connect, artim, idle, write, release), see `@netdicom/association`. */
-  readonly timeouts?: AssociationTimeouts;
+  /**
+   * Timers in milliseconds: the association's (connect, artim, idle, write, release; see `@netdicom/association`)
+   * and `response`, the wait for each C-STORE response (default 0, no limit of its own; see {@link StoreScuTimeouts}).
+   */
+  readonly timeouts?: StoreScuTimeouts;
   /** TLS options (PS3.15 B.1); TLS 1.2 minimum, certificate checks on. */
   readonly tls?: ConnectionOptions;
   /** User Identity negotiation (PS3.7 D.3.3.7). */
@@ -125,6 +129,8 @@ export interface TransferCompletedEvent {
   readonly totalFiles: number;
   readonly successful: number;
   readonly failed: number;
+  /** Files never started because {@link StoreScu.stop} ended the transfer early; present only then. */
+  readonly notSent?: number;
   readonly durationSeconds: number;
 }
 
@@ -138,20 +144,46 @@ export interface SendOptions {
   readonly onFileSent?: StoreCallback<FileSentEvent>;
   readonly onFileError?: StoreCallback<FileErrorEvent>;
   readonly onTransferCompleted?: StoreCallback<TransferCompletedEvent>;
-  /** Cancels the transfer: associations are aborted and `send()` rejects with `CancelledError`. */
+  /**
+   * Cancels the transfer at once: associations are aborted (PS3.8 7.3.1), stores in flight are given up and
+   * `send()` rejects with `CancelledError`. For a graceful stop that lets the stores in flight finish, see
+   * {@link StoreScu.stop}.
+   */
   readonly signal?: AbortSignal;
 }
 
-/** What `send()` resolves to. */
+/** What {@link SendResult.stopped} reports: the transfer was ended early by {@link StoreScu.stop}. */
+export interface StopSummary {
+  /** Files never started (no byte of them sent): neither successful nor failed. */
+  readonly notSent: number;
+  /** Their names (paths, or the names given to `addFileFromMemory`), in queue order: what to send next time. */
+  readonly notSentFiles: readonly string[];
+}
+
+/**
+ * What `send()` resolves to. `totalFiles = successful + failed`, plus `stopped.notSent` when the transfer was
+ * stopped; files of a folder skipped as not DICOM are not counted (they appear in `warnings`).
+ */
 export interface SendResult {
   /** Files the peer stored (Success or Warning). */
   readonly successful: number;
-  /** Files not stored (bad files, refusals, transcoding impossible, retries exhausted). */
+  /**
+   * Files not stored (bad files, refusals, transcoding impossible, retries exhausted; after a stop, also files whose
+   * store had failed and would have been retried).
+   */
   readonly failed: number;
   /** One line per Warning status and per file skipped while scanning directories. */
   readonly warnings: string[];
   readonly totalFiles: number;
+  /** Present only when {@link StoreScu.stop} ended the transfer early: the files never started. */
+  readonly stopped?: StopSummary;
 }
+
+/**
+ * What {@link StoreScu.stop} did: `stopping` (a graceful stop began), `aborting` (a second request: the transfer is
+ * being cancelled) or `idle` (no transfer was running; nothing happens).
+ */
+export type StopState = 'stopping' | 'aborting' | 'idle';
 
 /** Progress of a transfer, emitted by {@link StoreScu.progress$}. */
 export interface StoreProgress {
@@ -159,6 +191,8 @@ export interface StoreProgress {
   readonly filesDone: number;
   readonly successful: number;
   readonly failed: number;
+  /** Files whose store has started and not yet ended (sent or being sent, awaiting the response or a retry). */
+  readonly inFlight: number;
   /** Dataset bytes (after the file meta) of the files done. */
   readonly bytesSent: number;
   /** Dataset bytes of every planned file. */
@@ -180,6 +214,7 @@ const EMPTY_PROGRESS: StoreProgress = {
   filesDone: 0,
   successful: 0,
   failed: 0,
+  inFlight: 0,
   bytesSent: 0,
   bytesTotal: 0,
   elapsedSeconds: 0,
@@ -221,8 +256,12 @@ export class StoreScu {
   private readonly port: number;
   private readonly forcedTransferSyntax: string | undefined;
   private readonly retry: Required<RetryOptions>;
+  private readonly associationTimeouts: StoreScuOptions['timeouts'];
+  private readonly responseTimeout: number;
   private queue: QueueEntry[] = [];
   private sending = false;
+  /** The running transfer's stop handler, while `send()` runs. */
+  private stopHandler: (() => StopState) | undefined;
   private readonly progress = new BehaviorSubject<StoreProgress>(EMPTY_PROGRESS);
 
   /** Progress of the current or last transfer: files done, bytes sent, rate. Replays the latest value. */
@@ -257,6 +296,7 @@ export class StoreScu {
     if (options.decompress !== undefined && !['never', 'lossless', 'lossy'].includes(options.decompress)) {
       throw new InvalidOptionError(`decompress must be 'never', 'lossless' or 'lossy', got ${options.decompress}`);
     }
+    ({ association: this.associationTimeouts, response: this.responseTimeout } = splitTimeouts(options.timeouts));
   }
 
   /** Queues one file (recognised as DICOM by content when sending). */
@@ -282,6 +322,26 @@ export class StoreScu {
     if (this.sending) throw new InvalidStateError('clean() cannot be called while send() is running');
     this.queue = [];
     return this;
+  }
+
+  /**
+   * Stops the running `send()` gracefully, as DCMTK and dcm4che users expect of a first Ctrl-C: no new file is
+   * started (nor retried), the stores already started are sent to their end and their responses awaited (each
+   * within `timeouts.response`), the associations are released normally (A-RELEASE, PS3.8 7.2), and `send()`
+   * resolves with {@link SendResult.stopped} listing the files never started. A second call aborts at once, as the
+   * `signal` of `send()` does (A-ABORT, `send()` rejects with `CancelledError`). Without a running transfer it does
+   * nothing and returns `idle`. A stop during planning takes effect once the files are planned (no file is sent).
+   *
+   * @example
+   * process.once('SIGINT', () => {
+   *   scu.stop(); // finish what is in flight
+   *   process.once('SIGINT', () => scu.stop()); // a second Ctrl-C aborts
+   * });
+   * const result = await scu.send();
+   * if (result.stopped) console.log(`${result.stopped.notSent} file(s) not sent`);
+   */
+  stop(): StopState {
+    return this.stopHandler?.() ?? 'idle';
   }
 
   /** Number of queued entries (files, directories, buffers). */
@@ -340,6 +400,7 @@ export class StoreScu {
       return await this.run(callbacks);
     } finally {
       this.sending = false;
+      this.stopHandler = undefined;
     }
   }
 
@@ -361,22 +422,32 @@ export class StoreScu {
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) controller.abort(signal.reason);
     const internal = controller.signal;
+    // A graceful stop: no new file, no new association, no retry; what is in flight finishes.
+    const stopController = new AbortController();
+    const stopping = stopController.signal;
+    // Ends waits that a stop or a cancellation makes pointless (backoff delays, connecting).
+    const halt = AbortSignal.any([internal, stopping]);
 
     const policy = this.options.decompress ?? 'lossless';
     const priority = PRIORITY[this.options.priority ?? 'medium'];
     let successful = 0;
     let failed = 0;
+    let inFlight = 0;
     let bytesSent = 0;
     let bytesTotal = 0;
     let totalFiles = 0;
     let fatal: StoreScuError | undefined;
+    // Set once send() has settled: associations still closing after a cancellation report nothing more.
+    let settled = false;
     const emit = () => {
+      if (settled) return;
       const seconds = elapsed();
       this.progress.next({
         totalFiles,
         filesDone: successful + failed,
         successful,
         failed,
+        inFlight,
         bytesSent,
         bytesTotal,
         elapsedSeconds: seconds,
@@ -384,6 +455,7 @@ export class StoreScu {
       });
     };
     const fail = (file: string, error: StoreScuError, planned?: PlannedFile) => {
+      if (settled) return;
       failed++;
       this.log(`${file}: failed: ${error.message}`);
       this.call(callbacks.onFileError, error, {
@@ -399,6 +471,24 @@ export class StoreScu {
           : {}),
       });
       emit();
+    };
+
+    let wake: (() => void) | undefined;
+    const changed = () => {
+      wake?.();
+      wake = undefined;
+    };
+    this.stopHandler = () => {
+      if (internal.aborted) return 'aborting';
+      if (!stopping.aborted) {
+        this.log(`stop requested: finishing the ${inFlight} file(s) in flight, starting no new one`);
+        stopController.abort();
+        changed();
+        return 'stopping';
+      }
+      this.log('second stop request: aborting');
+      controller.abort(new CancelledError('The transfer was aborted by a second stop request'));
+      return 'aborting';
     };
 
     try {
@@ -440,17 +530,28 @@ export class StoreScu {
         active: 0,
       }));
       const attempts = new Map<PlannedFile, number>();
-      let inFlight = 0;
-      let wake: (() => void) | undefined;
-      const changed = () => {
-        wake?.();
-        wake = undefined;
+      // Files waiting for a retry: the error to report if a stop leaves them unsent.
+      const unretried = new Map<PlannedFile, () => StoreScuError>();
+      const notRetried = 'not retried: the transfer was stopped';
+      const lostError = (file: PlannedFile, tries: number, error: unknown, note?: string): StoreScuError => {
+        const suffix = note ? `; ${note}` : '';
+        if (error instanceof ResponseTimeoutError) {
+          return new ResponseTimeoutError(
+            error.timeoutMs,
+            `${file.file}: no response from ${this.options.addr} within ${error.timeoutMs} ms (timeouts.response), ${tries} time(s); the association was aborted${suffix}`,
+            { cause: error },
+          );
+        }
+        return new AssociationLostError(
+          `${file.file}: the association was lost ${tries} time(s) while sending it: ${(error as Error).message}${suffix}`,
+          { cause: error },
+        );
       };
 
       const sendOnAssociation = async (job: (typeof jobs)[number], association: Association): Promise<boolean> => {
         let client: DimseClient;
         try {
-          client = createClient(association);
+          client = createClient(association, { responseTimeout: this.responseTimeout });
         } catch (error) {
           await association.abort();
           throw error;
@@ -476,17 +577,20 @@ export class StoreScu {
         const lanes = negotiatedWindow === 0 ? wanted : Math.max(1, Math.min(wanted, negotiatedWindow));
         let lost: unknown;
         const lane = async () => {
-          while (!lost && !internal.aborted && !fatal) {
+          while (!lost && !halt.aborted && !fatal) {
             const file = job.pending.shift();
             if (!file) return;
+            unretried.delete(file);
             inFlight++;
+            emit();
             const start = performance.now();
-            this.call(callbacks.onFileSending, null, {
-              message: `Sending ${file.file}`,
-              file: file.file,
-              sopInstanceUid: file.sopInstanceUid,
-              sopClassUid: file.sopClassUid,
-            });
+            if (!settled)
+              this.call(callbacks.onFileSending, null, {
+                message: `Sending ${file.file}`,
+                file: file.file,
+                sopInstanceUid: file.sopInstanceUid,
+                sopClassUid: file.sopClassUid,
+              });
             try {
               const outcome = await storePlannedFile(association, client, file, {
                 forcedTransferSyntax: this.forcedTransferSyntax,
@@ -494,7 +598,9 @@ export class StoreScu {
                 priority,
               });
               const status = outcome.status;
-              if (status.category === 'success' || status.category === 'warning') {
+              if (settled) {
+                // send() was cancelled meanwhile: nothing more is reported.
+              } else if (status.category === 'success' || status.category === 'warning') {
                 successful++;
                 bytesSent += file.size - file.datasetOffset;
                 const statusText = `${status.name} (0x${status.code.toString(16).toUpperCase().padStart(4, '0')})${status.errorComment ? `: ${status.errorComment}` : ''}`;
@@ -513,21 +619,24 @@ export class StoreScu {
               } else {
                 const tries = (attempts.get(file) ?? 0) + 1;
                 attempts.set(file, tries);
-                if (isTransientStatus(status.code) && tries <= this.retry.attempts) {
+                const hex = `0x${status.code.toString(16).toUpperCase().padStart(4, '0')}`;
+                const refusal = (note?: string) =>
+                  new StoreFileError(
+                    'store-failed',
+                    file.file,
+                    `${file.file}: the peer answered ${status.name} (${hex})${status.errorComment ? `: ${status.errorComment}` : ''}${note ? `; ${note}` : ''}`,
+                    { status: status.code },
+                  );
+                if (isTransientStatus(status.code) && tries <= this.retry.attempts && !halt.aborted) {
                   this.log(`${file.file}: ${status.name}, retry ${tries} of ${this.retry.attempts}`);
-                  await sleep(this.backoff(tries), internal);
+                  unretried.set(file, () => refusal(notRetried));
+                  await sleep(this.backoff(tries), halt);
                   job.pending.push(file);
                 } else {
                   bytesSent += file.size - file.datasetOffset;
-                  const hex = `0x${status.code.toString(16).toUpperCase().padStart(4, '0')}`;
                   fail(
                     file.file,
-                    new StoreFileError(
-                      'store-failed',
-                      file.file,
-                      `${file.file}: the peer answered ${status.name} (${hex})${status.errorComment ? `: ${status.errorComment}` : ''}`,
-                      { status: status.code },
-                    ),
+                    refusal(isTransientStatus(status.code) && tries <= this.retry.attempts ? notRetried : undefined),
                     file,
                   );
                 }
@@ -541,15 +650,13 @@ export class StoreScu {
                 lost = error;
                 const tries = (attempts.get(file) ?? 0) + 1;
                 attempts.set(file, tries);
-                if (tries <= this.retry.attempts) {
+                if (tries <= this.retry.attempts && !stopping.aborted) {
+                  unretried.set(file, () => lostError(file, tries, error, notRetried));
                   job.pending.unshift(file);
                 } else {
                   fail(
                     file.file,
-                    new AssociationLostError(
-                      `${file.file}: the association was lost ${tries} time(s) while sending it: ${(error as Error).message}`,
-                      { cause: error },
-                    ),
+                    lostError(file, tries, error, tries <= this.retry.attempts ? notRetried : undefined),
                     file,
                   );
                 }
@@ -563,6 +670,7 @@ export class StoreScu {
               }
             } finally {
               inFlight--;
+              emit();
               changed();
             }
           }
@@ -577,7 +685,9 @@ export class StoreScu {
           internal.removeEventListener('abort', onCancel);
         }
         if (lost || internal.aborted) {
-          await association.abort();
+          // Not awaited: after the A-ABORT the association waits up to its ARTIM timer for the peer to close the
+          // connection (PS3.8 9.2, AA-1), which a hung peer never does; the retry need not wait for that.
+          void association.abort();
           if (lost) this.log(`association lost: ${(lost as Error).message}`);
           return !lost;
         }
@@ -585,12 +695,13 @@ export class StoreScu {
           this.log(`release failed (${String(error)}), aborting`);
           await association.abort();
         });
+        this.log(`association released${stopping.aborted ? ' (stopped)' : ''}`);
         return true;
       };
 
       const worker = async () => {
         let failures = 0;
-        while (!internal.aborted && !fatal) {
+        while (!halt.aborted && !fatal) {
           const candidates = jobs.filter((job) => job.pending.length > 0);
           if (candidates.length === 0) {
             if (inFlight === 0) return;
@@ -606,6 +717,11 @@ export class StoreScu {
           candidates.sort((a, b) => a.active - b.active);
           const job = candidates[0]!;
           job.active++;
+          // The signal given to connect stays tied to the association for its whole life: a stop must cancel only
+          // the connecting, never the association that then carries the stores in flight.
+          const connecting = new AbortController();
+          const onHalt = () => connecting.abort(halt.reason);
+          halt.addEventListener('abort', onHalt, { once: true });
           try {
             const association = await openAssociation({
               host: this.host,
@@ -615,19 +731,19 @@ export class StoreScu {
               presentationContexts: job.plan.presentationContexts,
               ...(this.options.maxPduLength !== undefined ? { maxPduLength: this.options.maxPduLength } : {}),
               maxOperationsInvoked: this.options.asynchronousOperationsWindow ?? DEFAULT_ASYNCHRONOUS_OPERATIONS_WINDOW,
-              ...(this.options.timeouts ? { timeouts: this.options.timeouts } : {}),
+              ...(this.associationTimeouts ? { timeouts: this.associationTimeouts } : {}),
               ...(this.options.tls ? { tls: this.options.tls } : {}),
               ...(this.options.userIdentity ? { userIdentity: this.options.userIdentity } : {}),
-              signal: internal,
-            });
+              signal: connecting.signal,
+            }).finally(() => halt.removeEventListener('abort', onHalt));
             this.log(
               `associated with ${this.options.addr}: ${association.negotiated.acceptedContexts.length} of ${job.plan.presentationContexts.length} presentation context(s) accepted`,
             );
             const clean = await sendOnAssociation(job, association);
             failures = clean ? 0 : failures + 1;
-            if (!clean) await sleep(this.backoff(failures), internal);
+            if (!clean) await sleep(this.backoff(failures), halt);
           } catch (error) {
-            if (internal.aborted) return;
+            if (halt.aborted) return;
             const transient =
               (error instanceof ConnectError && error.failure !== 'host-not-found') ||
               (error instanceof AssociationRejectedError && error.transient) ||
@@ -635,7 +751,7 @@ export class StoreScu {
             failures++;
             if (transient && failures <= this.retry.attempts) {
               this.log(`${(error as Error).message}; retry ${failures} of ${this.retry.attempts}`);
-              await sleep(this.backoff(failures), internal);
+              await sleep(this.backoff(failures), halt);
             } else {
               fatal =
                 error instanceof StoreScuError
@@ -652,18 +768,57 @@ export class StoreScu {
 
       const totalPlanned = plan.files.length;
       const workers = Math.max(1, Math.min(this.options.concurrency ?? 1, totalPlanned));
-      if (totalPlanned > 0) await Promise.all(Array.from({ length: workers }, worker));
+      if (totalPlanned > 0 && !halt.aborted) {
+        const working = Promise.all(Array.from({ length: workers }, worker));
+        // A cancellation does not wait for the aborted associations to close: A-ABORT leaves each waiting up to
+        // its ARTIM timer for the peer to close the connection (PS3.8 9.2, AA-1), and a peer that has stopped
+        // reading may never do so. They end in the background; nothing is reported from them.
+        let onCancelled: (() => void) | undefined;
+        const cancelled = new Promise<void>((resolve) => {
+          onCancelled = () => resolve();
+          internal.addEventListener('abort', onCancelled, { once: true });
+        });
+        working.catch((error: unknown) => this.log(`after cancellation: ${String(error)}`));
+        try {
+          await Promise.race([working, cancelled]);
+        } finally {
+          if (onCancelled) internal.removeEventListener('abort', onCancelled);
+        }
+      }
 
-      if (internal.aborted) throw new CancelledError('The transfer was cancelled', { cause: signal?.reason });
+      if (internal.aborted) {
+        throw internal.reason instanceof CancelledError
+          ? internal.reason
+          : new CancelledError('The transfer was cancelled', { cause: internal.reason });
+      }
       if (fatal) throw fatal;
+      // After a stop: files that had started and wait for a retry failed; the others were never started.
+      const notSentFiles: string[] = [];
+      for (const job of jobs) {
+        for (const file of job.pending.splice(0)) {
+          const failure = unretried.get(file);
+          if (failure) fail(file.file, failure(), file);
+          else notSentFiles.push(file.file);
+        }
+      }
+      const stopped = stopping.aborted;
       const durationSeconds = elapsed();
       emit();
-      const result: SendResult = { successful, failed, warnings, totalFiles };
+      const result: SendResult = {
+        successful,
+        failed,
+        warnings,
+        totalFiles,
+        ...(stopped ? { stopped: { notSent: notSentFiles.length, notSentFiles } } : {}),
+      };
       this.call(callbacks.onTransferCompleted, null, {
-        message: `Sent ${successful} of ${totalFiles} file(s) in ${durationSeconds.toFixed(3)} s, ${failed} failed`,
+        message: stopped
+          ? `Stopped: sent ${successful} of ${totalFiles} file(s) in ${durationSeconds.toFixed(3)} s, ${failed} failed, ${notSentFiles.length} not sent`
+          : `Sent ${successful} of ${totalFiles} file(s) in ${durationSeconds.toFixed(3)} s, ${failed} failed`,
         totalFiles,
         successful,
         failed,
+        ...(stopped ? { notSent: notSentFiles.length } : {}),
         durationSeconds,
       });
       return result;
@@ -685,6 +840,7 @@ export class StoreScu {
       });
       throw typed;
     } finally {
+      settled = true;
       signal?.removeEventListener('abort', onAbort);
     }
   }

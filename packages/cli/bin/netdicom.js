@@ -14,6 +14,10 @@ import('../dist/main.js')
   .then(
     (code) => {
       process.exitCode = code;
+      // The command is done. A connection still closing must not keep the process: after an A-ABORT (a second
+      // Ctrl-C, a response timeout) an association waits up to its ARTIM timer for the peer to close the connection,
+      // which a hung peer never does. Exit once the output written so far has been flushed.
+      process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
     },
     (error) => {
       process.stderr.write(`netdicom: internal error: ${error?.stack ?? error}\n`);

@@ -1,5 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { parseAeTitle, parseHostPort, parseInteger, parseSeconds, requestorIdentity, requestorTls } from './args.js';
+import {
+  parseAeTitle,
+  parseDimseTimeout,
+  parseHostPort,
+  parseInteger,
+  parseSeconds,
+  requestorIdentity,
+  requestorTls,
+} from './args.js';
 import { UsageError } from './errors.js';
 import { splitExec } from './commands/listen.js';
 
@@ -34,6 +42,16 @@ describe('values', () => {
     expect(() => parseInteger('2.5', '--window', 1, 1024)).toThrow(UsageError);
     expect(parseSeconds('1.5', '--timeout')).toBe(1500);
     expect(() => parseSeconds('-1', '--timeout')).toThrow(UsageError);
+  });
+
+  test('--dimse-timeout: seconds to milliseconds, 0 for no limit, never rounded down to it', () => {
+    expect(parseDimseTimeout('30', '--dimse-timeout')).toBe(30_000);
+    expect(parseDimseTimeout('0.25', '--dimse-timeout')).toBe(250);
+    expect(parseDimseTimeout('0', '--dimse-timeout')).toBe(0);
+    expect(parseDimseTimeout('0.0001', '--dimse-timeout')).toBe(1);
+    for (const bad of ['-1', 'soon', '1e3', '', '2147484']) {
+      expect(() => parseDimseTimeout(bad, '--dimse-timeout'), bad).toThrow(/--dimse-timeout: .* seconds/);
+    }
   });
 });
 

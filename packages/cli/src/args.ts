@@ -93,6 +93,18 @@ export function parseSeconds(text: string, what: string): number {
 }
 
 /**
+ * Parses a DIMSE response timeout in seconds (fractions allowed) into milliseconds; `0` means no limit, as DCMTK's
+ * `--dimse-timeout` left off. At most 2 147 483 s (the longest timer Node.js arms).
+ */
+export function parseDimseTimeout(text: string, what: string): number {
+  const s = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || s > 2_147_483) {
+    throw new UsageError(`${what}: '${text}' must be a number of seconds (0 waits without limit)`);
+  }
+  return s > 0 ? Math.max(1, Math.round(s * 1000)) : 0;
+}
+
+/**
  * Checks an AE title: 1–16 characters of the ISO 646 G0 set without backslash, not all spaces (PS3.5 Table 6.2-1).
  */
 export function parseAeTitle(text: string, what: string): string {

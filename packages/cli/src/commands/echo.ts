@@ -3,6 +3,7 @@ import {
   loggingOptions,
   parseAeTitle,
   parseCommandLine,
+  parseDimseTimeout,
   parseHostPort,
   parseInteger,
   parseSeconds,
@@ -17,6 +18,11 @@ import type { Command } from '../main.js';
 import { createLogger, formatStatusCode, type Io, resolveLogLevel } from '../output.js';
 import { traceProtocol } from '../trace.js';
 
+/** `1500` -> `1.5 s`. */
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
 /** Verification SOP Class, PS3.4 Annex A. */
 const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
@@ -25,14 +31,16 @@ const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 const help = `Usage: netdicom echo HOST:PORT [options]
 
 Sends C-ECHO (DICOM Verification) to HOST:PORT and prints the round-trip time.
-Exit status: 0 when the peer answered Success, 1 when it answered another status,
-2 for usage errors or when no association could be made.
+Exit status: 0 when the peer answered Success, 1 when it answered another status or
+did not answer, 2 for usage errors or when no association could be made.
 
 Options:
   --called AET        called AE title (the peer's; default ANY-SCP)
   --aet AET           calling AE title (ours; default ECHOSCU)
   --timeout S         connect and association set-up timeout in seconds (default 10)
   --count N           send N echoes on the association and report min/avg/max (default 1)
+  --dimse-timeout S   wait at most S seconds for each C-ECHO response (0: no limit; default:
+                      the --timeout value bounds the silence)
   --tls               use TLS (certificates verified against Node.js's bundled CA list or --tls-ca)
   --tls-ca FILE       trust this CA certificate (PEM)
   --tls-cert FILE     client certificate (PEM), with --tls-key
@@ -61,6 +69,7 @@ export const echoCommand: Command = {
       ...requestorOptions,
       ...loggingOptions,
       count: { type: 'string' },
+      'dimse-timeout': { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError(`echo takes one HOST:PORT (see 'netdicom echo --help')`);
     const target = parseHostPort(positionals[0]!, 'HOST:PORT');
@@ -68,6 +77,9 @@ export const echoCommand: Command = {
     const callingAeTitle = parseAeTitle(stringOption(values, 'aet', 'ECHOSCU'), '--aet');
     const timeoutMs = parseSeconds(stringOption(values, 'timeout', '10'), '--timeout');
     const count = parseInteger(stringOption(values, 'count', '1'), '--count', 1, 1_000_000);
+    const dimseTimeoutText = stringOption(values, 'dimse-timeout');
+    const responseTimeoutMs =
+      dimseTimeoutText === undefined ? undefined : parseDimseTimeout(dimseTimeoutText, '--dimse-timeout');
     const maxPdu = stringOption(values, 'max-pdu');
     const tls = requestorTls(values);
     const userIdentity = requestorIdentity(values);
@@ -94,7 +106,8 @@ export const echoCommand: Command = {
               transferSyntaxes: [EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN],
             },
           ],
-          timeouts: { connect: timeoutMs, artim: timeoutMs, idle: timeoutMs },
+          // Without --dimse-timeout, the idle timer (--timeout) bounds the wait for an answer; with it, that flag does.
+          timeouts: { connect: timeoutMs, artim: timeoutMs, idle: responseTimeoutMs === undefined ? timeoutMs : 0 },
           ...(maxPdu === undefined ? {} : { maxPduLength: parseInteger(maxPdu, '--max-pdu', 4096, 0x7fffffff) }),
           ...(tls === undefined ? {} : { tls }),
           ...(userIdentity === undefined ? {} : { userIdentity }),
@@ -113,13 +126,27 @@ export const echoCommand: Command = {
           exitCode: 2,
         });
       }
-      const client = createDimseClient(association);
+      const client = createDimseClient(association, responseTimeoutMs ? { responseTimeout: responseTimeoutMs } : {});
       const times: number[] = [];
       let worst = 0;
       try {
         for (let i = 0; i < count; i++) {
           const started = performance.now();
-          const response = await client.echo();
+          let response: Awaited<ReturnType<typeof client.echo>>;
+          try {
+            response = await client.echo();
+          } catch (error) {
+            const code = (error as { code?: unknown }).code;
+            const why =
+              code === 'ERR_NETDICOM_DIMSE_ABORTED'
+                ? `no response within ${formatSeconds(responseTimeoutMs ?? 0)}; the association was aborted`
+                : `no response: ${error instanceof Error ? error.message : String(error)}`;
+            throw new CliError(`${where} (${calledAeTitle}): C-ECHO ${i + 1} got ${why}`, {
+              code: 'ERR_NETDICOM_CLI_NO_RESPONSE',
+              exitCode: 1,
+              cause: error,
+            });
+          }
           const ms = performance.now() - started;
           times.push(ms);
           const status = response.status;
@@ -131,7 +158,10 @@ export const echoCommand: Command = {
           }
         }
       } finally {
-        await association.release().catch(() => association.abort());
+        // After a response timeout the association is already aborted and may wait (ARTIM) for a silent peer to
+        // close the connection: the process exits without waiting for it (bin/netdicom.js).
+        if (association.state === 'Sta6') await association.release().catch(() => association.abort());
+        else void association.abort();
       }
       if (count > 1) {
         const avg = times.reduce((a, b) => a + b, 0) / times.length;

@@ -5,6 +5,7 @@ import {
   loggingOptions,
   parseAeTitle,
   parseCommandLine,
+  parseDimseTimeout,
   parseHostPort,
   parseInteger,
   parseSeconds,
@@ -32,8 +33,12 @@ const help = `Usage: netdicom send PATH... --to HOST:PORT [options]
 Sends DICOM files and folders (recursively; files are recognised by content, not by
 extension) to a Storage SCP with C-STORE. Shows a progress bar on a terminal and a
 summary at the end.
-Exit status: 0 when every file was stored (success or warning), 1 when any failed,
-2 for usage errors or when no association could be made.
+Exit status: 0 when every file was stored (success or warning), 1 when any failed or
+was not sent (stopped or aborted), 2 for usage errors or when no association could be made.
+
+Ctrl-C (or SIGTERM) stops gracefully: no new file is started, the files in flight are
+finished and acknowledged, the associations are released, and the summary counts the
+files not sent. A second Ctrl-C aborts at once (A-ABORT).
 
 Options:
   --to HOST:PORT          the Storage SCP (required)
@@ -47,6 +52,9 @@ Options:
   --max-pdu N             maximum PDU length we receive, in bytes
   --retries N             retries of transient failures per file (default 2)
   --timeout S             connect and association set-up timeout in seconds (default 30)
+  --dimse-timeout S       wait at most S seconds for each C-STORE response, then abort the
+                          association and retry the file on a new one (default 0: no limit of its
+                          own; a peer silent for 300 s is dropped anyway)
   --json                  print one JSON summary object on stdout (totals and one entry per file)
   --report FILE           also write that JSON summary to FILE
   --no-progress           no progress bar
@@ -68,6 +76,8 @@ Examples:
 interface FileEntry {
   file: string;
   ok: boolean;
+  /** Never started: the transfer was stopped first. */
+  notSent?: boolean;
   sopInstanceUid?: string;
   sopClassUid?: string;
   transferSyntax?: string;
@@ -107,6 +117,7 @@ export const sendCommand: Command = {
       'transfer-syntax': { type: 'string' },
       decompress: { type: 'string' },
       retries: { type: 'string' },
+      'dimse-timeout': { type: 'string' },
       json: { type: 'boolean' },
       report: { type: 'string' },
       'no-progress': { type: 'boolean' },
@@ -121,6 +132,9 @@ export const sendCommand: Command = {
     const callingAeTitle = parseAeTitle(stringOption(values, 'aet', 'STORE-SCU'), '--aet');
     const timeoutMs = parseSeconds(stringOption(values, 'timeout', '30'), '--timeout');
     const retries = parseInteger(stringOption(values, 'retries', '2'), '--retries', 0, 100);
+    const dimseTimeoutText = stringOption(values, 'dimse-timeout');
+    const responseTimeoutMs =
+      dimseTimeoutText === undefined ? undefined : parseDimseTimeout(dimseTimeoutText, '--dimse-timeout');
     const concurrencyText = stringOption(values, 'concurrency');
     const windowText = stringOption(values, 'window');
     const maxPduText = stringOption(values, 'max-pdu');
@@ -149,7 +163,11 @@ export const sendCommand: Command = {
         calledAeTitle,
         retries,
         decompress: decompress as 'never' | 'lossless' | 'lossy',
-        timeouts: { connect: timeoutMs, artim: timeoutMs },
+        timeouts: {
+          connect: timeoutMs,
+          artim: timeoutMs,
+          ...(responseTimeoutMs === undefined ? {} : { response: responseTimeoutMs }),
+        },
         ...(concurrencyText === undefined
           ? {}
           : { concurrency: parseInteger(concurrencyText, '--concurrency', 1, 64) }),
@@ -188,9 +206,11 @@ export const sendCommand: Command = {
     const started = performance.now();
     let totalFiles = 0;
     let bytesSent = 0;
+    let inFlight = 0;
     const progressSubscription = bar
       ? scu.progress$.subscribe((p) => {
           bytesSent = p.bytesSent;
+          inFlight = p.inFlight;
           bar.update({
             filesDone: p.filesDone,
             totalFiles: p.totalFiles,
@@ -202,15 +222,35 @@ export const sendCommand: Command = {
         })
       : scu.progress$.subscribe((p) => {
           bytesSent = p.bytesSent;
+          inFlight = p.inFlight;
         });
 
+    // First Ctrl-C or SIGTERM: a graceful stop (what is in flight finishes, associations are released). Second: abort.
     const abort = new AbortController();
-    const onSignal = () => {
-      log.warn('interrupted: aborting the transfer; files not yet acknowledged are reported as not stored');
-      process.off('SIGINT', onSignal);
-      abort.abort(new Error('interrupted'));
+    let stopRequested = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      const what = signal === 'SIGINT' ? 'interrupted' : signal;
+      if (!stopRequested) {
+        stopRequested = true;
+        if (scu.stop() === 'stopping') {
+          log.warn(
+            `${what}: stopping after the ${inFlight} file${inFlight === 1 ? '' : 's'} in flight, sending no more; press Ctrl-C again to abort`,
+          );
+          return;
+        }
+      }
+      removeSignalHandlers();
+      log.warn(`${what}: aborting the transfer; files not yet acknowledged are reported as not stored`);
+      abort.abort(new Error(what));
     };
-    process.on('SIGINT', onSignal);
+    const onSigint = () => onSignal('SIGINT');
+    const onSigterm = () => onSignal('SIGTERM');
+    const removeSignalHandlers = () => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
 
     let result: SendResult;
     try {
@@ -265,31 +305,40 @@ export const sendCommand: Command = {
         totalFiles,
       };
     } finally {
-      process.off('SIGINT', onSignal);
+      removeSignalHandlers();
       progressSubscription.unsubscribe();
       stopTrace();
     }
     bar?.clear();
 
-    const seconds = (performance.now() - started) / 1000;
+    const cancelled = abort.signal.aborted;
+    const stopped = result.stopped !== undefined;
+    for (const file of result.stopped?.notSentFiles ?? []) entries.set(file, { file, ok: false, notSent: true });
     const files = [...entries.values()];
+    const fileCount = result.totalFiles || totalFiles;
+    // After an abort, the files whose store was cut short count as not sent too: none of them was acknowledged.
+    const notSent =
+      result.stopped?.notSent ?? (cancelled ? Math.max(0, fileCount - result.successful - result.failed) : 0);
+    const seconds = (performance.now() - started) / 1000;
     const bytes = bytesSent;
     const summary = {
-      ok: result.failed === 0 && !abort.signal.aborted,
+      ok: result.failed === 0 && notSent === 0 && !cancelled,
       target: where,
       calledAeTitle,
       callingAeTitle,
       totals: {
-        files: result.totalFiles || totalFiles,
+        files: fileCount,
         successful: result.successful,
         warnings: result.warnings.length,
         failed: result.failed,
+        notSent,
         bytes,
         durationSeconds: Number(seconds.toFixed(3)),
         filesPerSecond: Number((result.successful / Math.max(seconds, 1e-9)).toFixed(1)),
         megabytesPerSecond: Number((bytes / 1e6 / Math.max(seconds, 1e-9)).toFixed(1)),
       },
-      cancelled: abort.signal.aborted,
+      stopped,
+      cancelled,
       files,
     };
     if (json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -297,8 +346,10 @@ export const sendCommand: Command = {
     if (!json) {
       const rate = bytes > 0 ? `, ${formatBytes(bytes / Math.max(seconds, 1e-9))}/s` : '';
       const warn = result.warnings.length > 0 ? `, ${result.warnings.length} with warnings` : '';
-      const line = `${result.successful} of ${summary.totals.files} files stored on ${where} in ${formatElapsed(seconds)} (${formatBytes(bytes)}${rate})${warn}${result.failed > 0 ? `, ${result.failed} failed` : ''}${abort.signal.aborted ? ', cancelled' : ''}`;
-      (summary.ok ? log.info : log.error)(line);
+      const ended = cancelled ? `, aborted: ${notSent} not stored` : stopped ? `, stopped: ${notSent} not sent` : '';
+      const line = `${result.successful} of ${summary.totals.files} files stored on ${where} in ${formatElapsed(seconds)} (${formatBytes(bytes)}${rate})${warn}${result.failed > 0 ? `, ${result.failed} failed` : ''}${ended}`;
+      // A stop or an abort asked for by the user is a warning; a file that failed is an error.
+      (summary.ok ? log.info : result.failed > 0 ? log.error : log.warn)(line);
     }
     return summary.ok ? 0 : 1;
   },

@@ -212,6 +212,51 @@ describe('send: Ctrl-C and SIGTERM', () => {
   });
 });
 
+describe('send: a stop during the retries of a refused file', () => {
+  test('the file is not retried and counts as failed, with the reason (exit 1)', async () => {
+    // netdicom listen refuses objects over --max-object-size with 0xA702 (Out of Resources): a transient status that
+    // the sender retries with backoff; the stop lands while it waits.
+    const listener = start([
+      'listen',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--dir',
+      join(work, 'refusing'),
+      '--max-object-size',
+      '1000',
+    ]);
+    try {
+      await waitFor('listen to start', () => /listening on [\d.]+:\d+/.test(listener.stderr()));
+      const port = /listening on [\d.]+:(\d+)/.exec(listener.stderr())![1];
+      const run = start([
+        'send',
+        study[0]!.path,
+        '--to',
+        `127.0.0.1:${port}`,
+        '--called',
+        'NETDICOM',
+        '--retries',
+        '5',
+      ]);
+      await waitFor('the association', () => listener.stderr().includes('association from STORE-SCU'));
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the store has started (5 retries span ~8 s)
+      run.child.kill('SIGINT');
+      expect(await run.exited(), run.stderr()).toBe(1);
+      expect(run.stderr()).toContain('interrupted: stopping after the 1 file in flight');
+      expect(run.stderr()).toContain(
+        `error: ${study[0]!.path}: the peer answered Refused: Out of Resources (0xA702): dataset exceeds the maximum object size`,
+      );
+      expect(run.stderr()).toContain('; not retried: the transfer was stopped\n');
+      expect(run.stderr()).toMatch(/^error: 0 of 1 files stored .*, 1 failed, stopped: 0 not sent$/m);
+    } finally {
+      listener.child.kill('SIGTERM');
+      await listener.exited();
+    }
+  });
+});
+
 describe('--dimse-timeout against a peer that accepts and never answers', () => {
   /** An acceptor that accepts every context and ignores every P-DATA; counts the associations it accepted. */
   async function silentPeer() {

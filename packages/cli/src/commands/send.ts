@@ -285,7 +285,8 @@ export const sendCommand: Command = {
           if (e.fileTransferSyntax !== undefined) item.transferSyntax = e.fileTransferSyntax;
           const code = (e.error as { status?: number }).status;
           if (code !== undefined) item.status = toStatus(describeStoreStatus(code))!;
-          log.error(`${e.file}: ${item.error}`);
+          // store-scu's messages name the file already.
+          log.error(item.error.startsWith(e.file) ? item.error : `${e.file}: ${item.error}`);
         },
       });
     } catch (error) {

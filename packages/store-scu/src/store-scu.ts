@@ -152,7 +152,10 @@ export interface SendOptions {
   readonly signal?: AbortSignal;
 }
 
-/** What {@link SendResult.stopped} reports: the transfer was ended early by {@link StoreScu.stop}. */
+/**
+ * What {@link SendResult.stopped} reports: {@link StoreScu.stop} ended the transfer early, the associations having been
+ * released normally (A-RELEASE, PS3.8 7.2).
+ */
 export interface StopSummary {
   /** Files never started (no byte of them sent): neither successful nor failed. */
   readonly notSent: number;
@@ -180,8 +183,9 @@ export interface SendResult {
 }
 
 /**
- * What {@link StoreScu.stop} did: `stopping` (a graceful stop began), `aborting` (a second request: the transfer is
- * being cancelled) or `idle` (no transfer was running; nothing happens).
+ * What {@link StoreScu.stop} did: `stopping` (a graceful stop began: associations end by A-RELEASE, PS3.8 7.2),
+ * `aborting` (a second request: the transfer is cancelled, associations end by A-ABORT, PS3.8 7.3.1) or `idle` (no
+ * transfer was running; nothing happens).
  */
 export type StopState = 'stopping' | 'aborting' | 'idle';
 
@@ -391,7 +395,8 @@ export class StoreScu {
    * Sends every queued file. Resolves with the counts once each file was stored or reported through
    * `onFileError`; rejects with a typed error when the whole transfer fails (cannot connect: `ConnectError`;
    * association rejected: `AssociationRejectedError`; retries exhausted on a lost association:
-   * `AssociationLostError`; cancelled: `CancelledError`).
+   * `AssociationLostError`; cancelled by the `signal` or a second {@link StoreScu.stop}: `CancelledError`). After a
+   * first `stop()` it resolves once the stores in flight have ended, with {@link SendResult.stopped}.
    */
   async send(callbacks: SendOptions = {}): Promise<SendResult> {
     if (this.sending) throw new InvalidStateError('send() is already running on this StoreScu');

@@ -170,7 +170,7 @@ describe('send: Ctrl-C and SIGTERM', () => {
     }
   });
 
-  test('SIGTERM stops the same way; a second signal aborts at once, without waiting for the silent peer', async () => {
+  test('a second SIGINT aborts at once, without waiting for the silent peer (exit 1)', async () => {
     const out = join(work, 'aborted-out');
     await mkdir(out, { recursive: true });
     const scp = await startStorescp({ outputDir: out, extraArgs: ['-v'] });
@@ -191,9 +191,9 @@ describe('send: Ctrl-C and SIGTERM', () => {
         '600',
       ]);
       await frozen;
-      run.child.kill('SIGTERM');
+      run.child.kill('SIGINT');
       await waitFor('the stopping line', () => run.stderr().includes('stopping'));
-      expect(run.stderr()).toContain('SIGTERM: stopping after the 1 file in flight');
+      expect(run.stderr()).toContain('interrupted: stopping after the 1 file in flight');
       run.child.kill('SIGINT');
       // The peer is still frozen: the process must end on its own.
       expect(await run.exited(60_000), run.stderr()).toBe(1);
@@ -212,7 +212,7 @@ describe('send: Ctrl-C and SIGTERM', () => {
   });
 });
 
-describe('send: a stop during the retries of a refused file', () => {
+describe('send: a stop (SIGTERM) during the retries of a refused file', () => {
   test('the file is not retried and counts as failed, with the reason (exit 1)', async () => {
     // netdicom listen refuses objects over --max-object-size with 0xA702 (Out of Resources): a transient status that
     // the sender retries with backoff; the stop lands while it waits.
@@ -242,9 +242,9 @@ describe('send: a stop during the retries of a refused file', () => {
       ]);
       await waitFor('the association', () => listener.stderr().includes('association from STORE-SCU'));
       await new Promise((resolve) => setTimeout(resolve, 300)); // the store has started (5 retries span ~8 s)
-      run.child.kill('SIGINT');
+      run.child.kill('SIGTERM');
       expect(await run.exited(), run.stderr()).toBe(1);
-      expect(run.stderr()).toContain('interrupted: stopping after the 1 file in flight');
+      expect(run.stderr()).toContain('SIGTERM: stopping after the 1 file in flight');
       expect(run.stderr()).toContain(
         `error: ${study[0]!.path}: the peer answered Refused: Out of Resources (0xA702): dataset exceeds the maximum object size`,
       );

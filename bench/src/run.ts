@@ -81,6 +81,13 @@ function scenarios(): Scenario[] {
     list.push({ name: `${data}: netdicom -> dcmtk`, sender: 'netdicom', receiver: 'dcmtk', data, concurrency: 1 });
     list.push({ name: `${data}: dcmtk -> netdicom`, sender: 'dcmtk', receiver: 'netdicom', data });
     list.push({ name: `${data}: Node.js floor (no DICOM)`, sender: 'floor', receiver: 'floor', data });
+    list.push({
+      name: `${data}: Node.js floor (no DICOM), no fsync`,
+      sender: 'floor',
+      receiver: 'floor',
+      data,
+      noFsync: true,
+    });
   }
   for (const concurrency of [1, 2, 4]) {
     for (const window of [1, 4, 16]) {

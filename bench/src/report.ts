@@ -42,6 +42,8 @@ export function renderMarkdown(results: readonly ScenarioResult[], machine: Mach
     'loopback, both sides writing to disk. netdicom fsyncs every object before answering Success; DCMTK storescp never fsyncs',
     '(the "no fsync" rows run our receiver the same way, with `--no-fsync`, to show the protocol cost alone).',
     'Times are wall-clock from starting the sender process to its exit, process start-up included.',
+    'The "Node.js floor" rows move the same files over plain TCP into fsynced files with no DICOM at all (bench/floor/):',
+    'what any Node.js sender and receiver pay on this machine before a single DICOM byte is parsed.',
     '',
     '| scenario | objects | seconds | objects/s | MB/s | vs DCMTK | sender peak RSS (MB) | receiver peak RSS (MB) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

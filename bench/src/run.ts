@@ -6,6 +6,8 @@
  * exit, read each process's peak RSS from GNU time, check that every object arrived, and take the median of a few
  * runs. Results go to bench/results/ (JSON, a Markdown table, an SVG chart) and are printed as a table with the
  * ratios to DCMTK. Absolute times on a shared machine are noise; the ratios, measured in the same run, are the point.
+ * The "Node.js floor" pair (bench/floor/) moves the same files over plain TCP into fsynced files with no DICOM at all:
+ * the least any Node.js sender and receiver pay on this machine, against which netdicom's own overhead is read.
  *
  * Environment: BENCH_RUNS (default 3), BENCH_SLICES (500), BENCH_LARGE_MB (500), BENCH_ONLY (substring filter on
  * scenario names), BENCH_KEEP=1 keeps the temporary directory.
@@ -23,6 +25,7 @@ import { renderMarkdown } from './report.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 const cli = join(repo, 'packages', 'cli', 'bin', 'netdicom.js');
+const floorDir = join(here, '..', 'floor');
 const resultsDir = join(here, '..', 'results');
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -30,7 +33,8 @@ const SLICES = Number(process.env.BENCH_SLICES ?? 500);
 const LARGE_MB = Number(process.env.BENCH_LARGE_MB ?? 500);
 const ONLY = process.env.BENCH_ONLY;
 
-type Side = 'dcmtk' | 'netdicom';
+/** `floor`: bench/floor/, raw TCP and files with no DICOM: the least any Node.js sender and receiver must pay. */
+type Side = 'dcmtk' | 'netdicom' | 'floor';
 type DataSet = 'slices' | 'large';
 
 export interface Scenario {
@@ -76,6 +80,14 @@ function scenarios(): Scenario[] {
     });
     list.push({ name: `${data}: netdicom -> dcmtk`, sender: 'netdicom', receiver: 'dcmtk', data, concurrency: 1 });
     list.push({ name: `${data}: dcmtk -> netdicom`, sender: 'dcmtk', receiver: 'netdicom', data });
+    list.push({ name: `${data}: Node.js floor (no DICOM)`, sender: 'floor', receiver: 'floor', data });
+    list.push({
+      name: `${data}: Node.js floor (no DICOM), no fsync`,
+      sender: 'floor',
+      receiver: 'floor',
+      data,
+      noFsync: true,
+    });
   }
   for (const concurrency of [1, 2, 4]) {
     for (const window of [1, 4, 16]) {
@@ -148,6 +160,9 @@ async function countFiles(dir: string): Promise<number> {
 
 function receiverArgv(s: Scenario, port: number, dir: string, forked: boolean): string[] {
   const side = s.receiver;
+  if (side === 'floor') {
+    return [process.execPath, join(floorDir, 'receiver.mjs'), String(port), dir, ...(s.noFsync ? ['--no-fsync'] : [])];
+  }
   if (side === 'dcmtk') {
     return ['storescp', ...(forked ? ['--fork'] : []), '--output-directory', dir, '--accept-all', String(port)];
   }
@@ -171,6 +186,7 @@ function receiverArgv(s: Scenario, port: number, dir: string, forked: boolean): 
 }
 
 function senderArgv(s: Scenario, port: number, input: string): string[] {
+  if (s.sender === 'floor') return [process.execPath, join(floorDir, 'sender.mjs'), `127.0.0.1:${port}`, input];
   if (s.sender === 'dcmtk') {
     return ['storescu', '--aetitle', 'BENCHSCU', '--call', 'BENCHSCP', '+sd', '+r', '127.0.0.1', String(port), input];
   }

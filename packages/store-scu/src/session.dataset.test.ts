@@ -240,12 +240,20 @@ describe('StoreScuSession.store with buffers and streams', () => {
           { abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] },
         ],
       });
-      const error = await session
-        .store(createReadStream(join(dir.path, 'rle-2.dcm')), 'rle-2.dcm')
-        .catch((e: unknown) => e);
+      const stream = createReadStream(join(dir.path, 'rle-2.dcm'));
+      const error = await session.store(stream, 'rle-2.dcm').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StoreFileError);
-      // Streams are never transcoded: the file is refused, naming its syntax.
-      expect(error).toMatchObject({ file: 'rle-2.dcm', message: expect.stringMatching(/^rle-2\.dcm.*RLELossless/) });
+      // Streams are never transcoded: the file is refused, naming its syntax and what the peer took instead (no
+      // decompression policy is involved: the user never set one).
+      expect(error).toMatchObject({
+        reason: 'no-presentation-context',
+        file: 'rle-2.dcm',
+        message:
+          'rle-2.dcm is RLELossless and streams are sent as they are (never transcoded); the peer accepted only ExplicitVRLittleEndian for it',
+      });
+      // The caller's stream is closed with the failure: no file descriptor is left open behind it.
+      expect(stream.destroyed).toBe(true);
+      await new Promise<void>((resolve) => (stream.closed ? resolve() : stream.once('close', () => resolve())));
       expect(await session.store(grayImage(`${UID_ROOT}.21`))).toMatchObject({ code: 0 });
       await session.release();
       expect((await scp.receivedFiles()).map((f) => basename(f))).toEqual([`CT.${UID_ROOT}.21`]);

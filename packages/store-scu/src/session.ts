@@ -17,7 +17,12 @@ import { chooseContext, storePlannedFile } from './sender.js';
 import { describeStoreStatus, type StoreStatus } from './store-status.js';
 import type { StorePriority } from './store-scu.js';
 import type { DecompressionPolicy } from './transcode.js';
-import { describeTransferSyntax, resolveTransferSyntaxUid, TransferSyntax } from './transfer-syntax.js';
+import {
+  describeTransferSyntax,
+  resolveTransferSyntaxUid,
+  TransferSyntax,
+  transferSyntaxName,
+} from './transfer-syntax.js';
 
 /** Verification SOP Class, PS3.4 Annex A. */
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
@@ -239,9 +244,26 @@ export class StoreScuSession {
     };
   }
 
-  /** A stream of Part 10 bytes: meta and top-level UIDs are read first, then the rest streams through. */
+  /**
+   * A stream of Part 10 bytes: meta and top-level UIDs are read first, then the rest streams through. A stream is sent
+   * as it is (never transcoded). When the store fails before the stream was read to its end, the stream is closed
+   * (its iterator's `return()`: a Node Readable is destroyed), so that no file descriptor is left open behind it.
+   */
   private async storeStream(input: AsyncIterable<Uint8Array>, name: string, priority: number): Promise<StoreResult> {
     const iterator = input[Symbol.asyncIterator]();
+    try {
+      return await this.storeFromIterator(iterator, name, priority);
+    } catch (error) {
+      await Promise.resolve(iterator.return?.()).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async storeFromIterator(
+    iterator: AsyncIterator<Uint8Array>,
+    name: string,
+    priority: number,
+  ): Promise<StoreResult> {
     const seen: Uint8Array[] = [];
     let seenBytes = 0;
     const recording: AsyncIterator<Uint8Array> = {
@@ -286,18 +308,29 @@ export class StoreScuSession {
     const sopInstanceUid = found.get(0x00080018);
     if (!sopClassUid) throw new StoreFileError('missing-sop-class', name, `${name} has no SOP Class UID (0008,0016)`);
     if (!sopInstanceUid) throw new StoreFileError('missing-sop-instance', name, `${name} has no SOP Instance UID`);
-    const chosen = chooseContext(
-      this.association,
-      { file: name, sopClassUid, transferSyntaxUid },
-      { forcedTransferSyntax: this.forcedTransferSyntax, policy: 'never' },
-    );
-    if (chosen.transferSyntax !== transferSyntaxUid) {
-      throw new StoreFileError(
+    const notAccepted = () => {
+      const accepted = this.association.negotiated.acceptedContexts
+        .filter((context) => context.abstractSyntax === sopClassUid && context.transferSyntax !== undefined)
+        .map((context) => transferSyntaxName(context.transferSyntax!));
+      return new StoreFileError(
         'no-presentation-context',
         name,
-        `${name}: streams are sent as they are, and the peer did not accept their transfer syntax`,
+        `${name} is ${transferSyntaxName(transferSyntaxUid)} and streams are sent as they are (never transcoded); the peer accepted ${accepted.length === 0 ? `no context for ${sopClassUid}` : `only ${accepted.join(', ')} for it`}`,
       );
+    };
+    let chosen: ReturnType<typeof chooseContext>;
+    try {
+      chosen = chooseContext(
+        this.association,
+        { file: name, sopClassUid, transferSyntaxUid },
+        { forcedTransferSyntax: this.forcedTransferSyntax, policy: 'never' },
+      );
+    } catch (error) {
+      // Only the policy 'never' used here could be named in that reason: the user never set one for a stream.
+      if (error instanceof StoreFileError && error.reason === 'transcode-impossible') throw notAccepted();
+      throw error;
     }
+    if (chosen.transferSyntax !== transferSyntaxUid) throw notAccepted();
     // Replay the bytes already read (from the dataset start), then the rest of the stream.
     const replay = Buffer.concat(seen).subarray(datasetStart);
     async function* dataset(): AsyncGenerator<Uint8Array> {

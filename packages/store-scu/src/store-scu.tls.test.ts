@@ -128,15 +128,18 @@ describe('StoreScu over TLS against storescp +tls', () => {
     }
   });
 
-  it('a server certificate from another CA fails with a ConnectError that says the certificate did not verify', async () => {
+  it('a server certificate from another CA fails at once (not retried) with a ConnectError that says it did not verify', async () => {
     const scp = await startStorescp({ extraArgs: ['+tls', pki.files.serverKey, pki.files.serverCert, '-ic'] });
     try {
       const file = await fixture(4);
+      const log: string[] = [];
       const scu = new StoreScu({
         addr: `127.0.0.1:${scp.port}`,
         calledAeTitle: scp.aeTitle,
         tls: { ca: pki.pem.otherCaCert },
-        retries: 0,
+        // Retries are on: a certificate that does not verify is configuration, and retrying cannot fix it.
+        retries: { attempts: 3, initialDelayMs: 20 },
+        verbose: (line) => log.push(line),
       });
       const error = await scu
         .addFile(file.path)
@@ -149,6 +152,7 @@ describe('StoreScu over TLS against storescp +tls', () => {
         address: `127.0.0.1:${scp.port}`,
         message: `Could not connect to 127.0.0.1:${scp.port}: TLS handshake failed: unable to verify the first certificate`,
       });
+      expect(log.filter((line) => /retry \d+ of/.test(line))).toEqual([]);
       expect(await scp.receivedFiles()).toEqual([]);
     } finally {
       await scp.stop();

@@ -750,7 +750,7 @@ export class StoreScu {
           } catch (error) {
             if (halt.aborted) return;
             const transient =
-              (error instanceof ConnectError && error.failure !== 'host-not-found') ||
+              (error instanceof ConnectError && error.failure !== 'host-not-found' && error.failure !== 'tls') ||
               (error instanceof AssociationRejectedError && error.transient) ||
               error instanceof AssociationLostError;
             failures++;

@@ -5,19 +5,18 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
-import { runEchoscu, startStorescp } from '@netdicom/test-peers';
+import { createTestPki, runEchoscu, startStorescp, type TestPki } from '@netdicom/test-peers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from './connect.js';
 import { AssociationTlsError } from './errors.js';
 import { createAcceptancePolicy } from './policy.js';
 import { answerVerificationAndStorage } from './testing/command-set.js';
 import { LOOPBACK, startServer, VERIFICATION, verificationOptions } from './testing/helpers.js';
-import { createTestPki, type TestPki } from './testing/tls-fixtures.js';
 import type { AssociationRequestInfo } from './policy.js';
 
 let pki: TestPki;
 beforeAll(async () => {
-  pki = await createTestPki();
+  pki = await createTestPki({ clientName: 'NETDICOM-TEST-CLIENT' });
 });
 afterAll(async () => {
   await pki.remove();
@@ -29,7 +28,7 @@ afterEach(async () => {
 
 async function tlsAcceptor(extra: Record<string, unknown> = {}, infos: AssociationRequestInfo[] = []) {
   const started = await startServer({
-    tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert, ...extra },
+    tls: { key: pki.pem.serverKey, cert: pki.pem.serverCert, ca: pki.pem.caCert, ...extra },
     onAssociationRequest: async (request, info) => {
       infos.push(info);
       return createAcceptancePolicy({ abstractSyntaxes: [VERIFICATION], transferSyntaxes: 'any' })(request, info);
@@ -43,7 +42,7 @@ async function tlsAcceptor(extra: Record<string, unknown> = {}, infos: Associati
 describe('TLS between our requestor and our acceptor', () => {
   it('associates and releases over TLS with the CA trusted', async () => {
     const { port } = await tlsAcceptor();
-    const association = await connect(verificationOptions(port, { tls: { ca: pki.caCert } }));
+    const association = await connect(verificationOptions(port, { tls: { ca: pki.pem.caCert } }));
     expect(association.negotiated.acceptedContexts).toHaveLength(1);
     await association.release();
   });
@@ -59,14 +58,14 @@ describe('TLS between our requestor and our acceptor', () => {
     const infos: AssociationRequestInfo[] = [];
     const { port } = await tlsAcceptor({ requestCert: true, rejectUnauthorized: true }, infos);
     const association = await connect(
-      verificationOptions(port, { tls: { ca: pki.caCert, key: pki.clientKey, cert: pki.clientCert } }),
+      verificationOptions(port, { tls: { ca: pki.pem.caCert, key: pki.pem.clientKey, cert: pki.pem.clientCert } }),
     );
     expect(infos[0]?.tlsAuthorized).toBe(true);
     expect(infos[0]?.peerCertificate?.subject.CN).toBe('NETDICOM-TEST-CLIENT');
     await association.release();
 
     // Without a client certificate the handshake is refused.
-    const refused = connect(verificationOptions(port, { tls: { ca: pki.caCert } }));
+    const refused = connect(verificationOptions(port, { tls: { ca: pki.pem.caCert } }));
     await expect(refused).rejects.toMatchObject({ code: expect.stringMatching(/ERR_NETDICOM_(TLS|TRANSPORT)/) });
   });
 
@@ -79,7 +78,7 @@ describe('TLS between our requestor and our acceptor', () => {
   it('TLS requestor to a plain acceptor fails fast with AssociationTlsError', async () => {
     const started = await startServer({ timeouts: { artim: 20_000 } });
     cleanups.push(started.close);
-    const attempt = connect(verificationOptions(started.port, { tls: { ca: pki.caCert } }));
+    const attempt = connect(verificationOptions(started.port, { tls: { ca: pki.pem.caCert } }));
     await expect(attempt).rejects.toBeInstanceOf(AssociationTlsError);
     await expect(attempt).rejects.toMatchObject({ message: /does not seem to speak TLS/ });
   });
@@ -87,7 +86,7 @@ describe('TLS between our requestor and our acceptor', () => {
   it.each(['TLSv1', 'TLSv1.1'] as const)('refuses %s', async (version) => {
     const oldClient = {
       host: LOOPBACK,
-      ca: pki.caCert,
+      ca: pki.pem.caCert,
       minVersion: version,
       maxVersion: version,
       // Security level 0 lets OpenSSL 3 offer the old versions at all.
@@ -95,8 +94,8 @@ describe('TLS between our requestor and our acceptor', () => {
     };
     // Control: this client really speaks the old version with a server that allows it...
     const permissive = createTlsServer({
-      key: pki.serverKey,
-      cert: pki.serverCert,
+      key: pki.pem.serverKey,
+      cert: pki.pem.serverCert,
       minVersion: 'TLSv1',
       ciphers: 'DEFAULT@SECLEVEL=0',
     });
@@ -119,7 +118,7 @@ describe('TLS between our requestor and our acceptor', () => {
 
   it('our requestor never offers less than TLS 1.2, even when asked to', async () => {
     const { port } = await tlsAcceptor();
-    const association = await connect(verificationOptions(port, { tls: { ca: pki.caCert, minVersion: 'TLSv1' } }));
+    const association = await connect(verificationOptions(port, { tls: { ca: pki.pem.caCert, minVersion: 'TLSv1' } }));
     const socket = (association as unknown as { socket: import('node:tls').TLSSocket }).socket;
     expect(['TLSv1.2', 'TLSv1.3']).toContain(socket.getProtocol());
     await association.release();
@@ -150,7 +149,10 @@ describe('TLS with DCMTK', () => {
     });
     cleanups.push(() => scp.stop());
     const association = await connect(
-      verificationOptions(scp.port, { calledAeTitle: scp.aeTitle, tls: { ca: pki.caCert, servername: 'localhost' } }),
+      verificationOptions(scp.port, {
+        calledAeTitle: scp.aeTitle,
+        tls: { ca: pki.pem.caCert, servername: 'localhost' },
+      }),
     );
     expect(association.negotiated.peerImplementationVersionName).toMatch(/^OFFIS_DCMTK_/);
     await association.release();

@@ -4,19 +4,18 @@
  * is refused; a plain-TCP client on the TLS port, and a TLS client on a plain port, fail at once instead of hanging.
  */
 import * as path from 'node:path';
-import { makeCtSeries, runEchoscu, runStorescu } from '@netdicom/test-peers';
+import { createTestPki, makeCtSeries, runEchoscu, runStorescu, type TestPki } from '@netdicom/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPki, type Pki } from './testing/pki.js';
 import { connectScu, startScp, type TestScp } from './testing/scp.js';
 
 const VERIFICATION = [{ abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: ['1.2.840.10008.1.2'] }];
 /** Generous bound for "fails at once": well below the 30 s ARTIM a hanging handshake would wait for. */
 const FAIL_FAST_MS = 15_000;
 
-let pki: Pki;
+let pki: TestPki;
 let slice: string;
 beforeAll(async () => {
-  pki = await createPki();
+  pki = await createTestPki();
   const [ct] = await makeCtSeries(path.join(pki.dir, 'ct'), 1);
   slice = ct!.path;
 }, 60_000);

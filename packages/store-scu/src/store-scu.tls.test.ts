@@ -5,20 +5,19 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { startStorescp } from '@netdicom/test-peers';
+import { createTestPki, startStorescp, type TestPki } from '@netdicom/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectError } from './errors.js';
 import { StoreScuSession } from './session.js';
 import { type FileSentEvent, StoreScu } from './store-scu.js';
 import { dumpDataset } from './testing/dcmtk.js';
 import { grayImage } from './testing/fixtures.js';
-import { createPki, type Pki } from './testing/pki.js';
 import { makeTempDir } from './testing/temp-dir.js';
 
-let pki: Pki;
+let pki: TestPki;
 let dir: { path: string; cleanup: () => Promise<void> };
 beforeAll(async () => {
-  pki = await createPki();
+  pki = await createTestPki({ clientName: 'STORE-SCU' });
   dir = await makeTempDir('store-scu-tls-');
 });
 afterAll(async () => {

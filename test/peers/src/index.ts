@@ -12,6 +12,7 @@ export * from './fixtures.js';
 export * from './large.js';
 export * from './part10.js';
 export * from './pdf.js';
+export * from './pki.js';
 export * from './ports.js';
 export * from './process.js';
 export * from './tags.js';

@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   dcmdump,
   freePort,
@@ -19,36 +18,11 @@ import {
   writeLargeObject,
 } from '@netdicom/test-peers';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { NETDICOM_BIN, runNetdicom } from './testing/netdicom-process.js';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'netdicom.js');
+const bin = NETDICOM_BIN;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function netdicom(args: readonly string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`netdicom ${args.join(' ')} timed out\n${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const netdicom = runNetdicom;
 
 /** A running `netdicom listen`, with its output so far. */
 interface Listener {

@@ -5,55 +5,16 @@
  * accepts the association and then ignores every P-DATA (the real protocol, deliberately silent). Needs the built CLI
  * (`pnpm build`; the package's test script builds it first).
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Association, createAcceptancePolicy, createAssociationServer } from '@netdicom/association';
 import { makeCtSeries, type RunningScp, startStorescp } from '@netdicom/test-peers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { NETDICOM_BIN, startNetdicom } from './testing/netdicom-process.js';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'netdicom.js');
-
-/** A running `netdicom` process. */
-interface Running {
-  readonly child: ChildProcessWithoutNullStreams;
-  stderr(): string;
-  stdout(): string;
-  /** Exit code; rejects if the process has not exited within `timeoutMs`. */
-  exited(timeoutMs?: number): Promise<number | null>;
-}
-
-function start(args: readonly string[]): Running {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    stderr: () => stderr,
-    stdout: () => stdout,
-    exited: (timeoutMs = 60_000) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          reject(new Error(`netdicom ${args.join(' ')} did not exit within ${timeoutMs} ms\n${stderr}`));
-        }, timeoutMs);
-        void exit.then((code) => {
-          clearTimeout(timer);
-          resolve(code);
-        });
-      }),
-  };
-}
+const start = startNetdicom;
 
 async function waitFor(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -98,7 +59,7 @@ let studyDir: string;
 let study: Awaited<ReturnType<typeof makeCtSeries>>;
 
 beforeAll(async () => {
-  expect(existsSync(join(dirname(bin), '..', 'dist', 'main.js')), 'run `pnpm build` first').toBe(true);
+  expect(existsSync(join(dirname(NETDICOM_BIN), '..', 'dist', 'main.js')), 'run `pnpm build` first').toBe(true);
   work = await mkdtemp(join(tmpdir(), 'netdicom-cli-stop-'));
   studyDir = join(work, 'study');
   study = await makeCtSeries(studyDir, 12);

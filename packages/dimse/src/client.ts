@@ -16,7 +16,7 @@ import {
   DimseProtocolError,
   InvalidArgumentError,
   NoPresentationContextError,
-  OperationAbortedError,
+  ResponseTimeoutError,
 } from './errors.js';
 import { discardDataset } from './respond.js';
 import { type DimseStatus, describeStatus } from './status.js';
@@ -239,8 +239,9 @@ export function createDimseClient(association: DimseAssociation, options: DimseC
     const guards = new Promise<never>((_, reject) => {
       if (timeout > 0) {
         timer = setTimeout(() => {
-          const error = new OperationAbortedError(
+          const error = new ResponseTimeoutError(
             `no response to ${commandName(command.commandField)} ${messageId} within ${timeout} ms: association aborted`,
+            timeout,
           );
           channel.protocolViolation(error);
           reject(error);

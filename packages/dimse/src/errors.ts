@@ -136,8 +136,23 @@ export class AssociationEndedError extends DimseError {
 
 /** An operation was given up locally: its `signal` aborted or its response timeout elapsed. */
 export class OperationAbortedError extends DimseError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'ERR_NETDICOM_DIMSE_ABORTED', options);
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options?.code ?? 'ERR_NETDICOM_DIMSE_ABORTED', options);
+  }
+}
+
+/**
+ * No response came within the client's `responseTimeout` (a local timer: PS3.7 sets none), so the association was
+ * aborted (A-ABORT, PS3.8 7.3.1): the peer may or may not have performed the operation. An
+ * {@link OperationAbortedError}, told apart by its class and its code.
+ */
+export class ResponseTimeoutError extends OperationAbortedError {
+  /** The timeout that expired, ms. */
+  readonly timeoutMs: number;
+
+  constructor(message: string, timeoutMs: number) {
+    super(message, { code: 'ERR_NETDICOM_DIMSE_RESPONSE_TIMEOUT' });
+    this.timeoutMs = timeoutMs;
   }
 }
 

@@ -17,6 +17,7 @@ import {
   InvalidArgumentError,
   NoPresentationContextError,
   OperationAbortedError,
+  ResponseTimeoutError,
 } from './errors.js';
 import { createDimseServer, type StoreContext } from './server.js';
 import { Status } from './status.js';
@@ -763,6 +764,8 @@ describe('timeouts, signals, release and roles', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(OperationAbortedError);
+    expect(error).toBeInstanceOf(ResponseTimeoutError);
+    expect(error).toMatchObject({ code: 'ERR_NETDICOM_DIMSE_RESPONSE_TIMEOUT', timeoutMs: 200 });
     expect((await l.clientAssociation.closed).reason).toBe('aborted');
   });
 

@@ -4,7 +4,11 @@
  */
 
 import type { Association } from '@netdicom/association';
-import { createDimseClient, type DatasetInput, OperationAbortedError } from '@netdicom/dimse';
+import {
+  createDimseClient,
+  type DatasetInput,
+  ResponseTimeoutError as DimseResponseTimeoutError,
+} from '@netdicom/dimse';
 import { ResponseTimeoutError } from './errors.js';
 
 /** A dataset as `@netdicom/dimse` accepts it: bytes, a stream of bytes, a file range, or a dcmjs dataset. */
@@ -51,10 +55,10 @@ export function createClient(association: Association, options: ClientOptions = 
     status: response.status.code,
     ...(response.errorComment ? { errorComment: response.errorComment } : {}),
   });
-  // Without a request signal, dimse gives up an operation only when the response timeout elapsed; the operations
-  // outstanding with it end with the same error when it aborts the association.
-  const timedOut = (error: unknown, signal: AbortSignal | undefined): unknown =>
-    responseTimeout > 0 && error instanceof OperationAbortedError && !signal?.aborted
+  // dimse aborts the association when the response timeout elapses; the operations outstanding with it end with the
+  // same error.
+  const timedOut = (error: unknown): unknown =>
+    error instanceof DimseResponseTimeoutError
       ? new ResponseTimeoutError(
           responseTimeout,
           `no response within ${responseTimeout} ms (timeouts.response): the association was aborted`,
@@ -66,14 +70,14 @@ export function createClient(association: Association, options: ClientOptions = 
       try {
         return map(await client.echo());
       } catch (error) {
-        throw timedOut(error, undefined);
+        throw timedOut(error);
       }
     },
     store: async (request) => {
       try {
         return map(await client.store(request));
       } catch (error) {
-        throw timedOut(error, request.signal);
+        throw timedOut(error);
       }
     },
   };

@@ -482,7 +482,7 @@ export class DimseChannel {
       source = isFileRange(opened)
         ? fileSource(await FileRangeReader.open(opened, this.readPool((maxPdu - 6) & evenMask(maxPdu))))
         : iteratorSource(toAsyncIterator(opened));
-      first = await source.next();
+      first = await this.read(source, undefined);
     } catch (error) {
       void source?.close();
       throw error instanceof DimseError ? error : new DatasetSourceError(sourceMessage(error), { cause: error });
@@ -571,7 +571,7 @@ export class DimseChannel {
       let next: SourceChunk | undefined = first;
       while (next !== undefined) {
         await fragmenter.place(next.bytes, next.chunk);
-        next = await source.next();
+        next = await this.read(source, signal);
         if (signal?.aborted) {
           next?.chunk?.release();
           throw signal.reason;
@@ -592,6 +592,37 @@ export class DimseChannel {
     // Not awaited: closing the file is no reason to hold the next message.
     void source.close();
     return { datasetBytes: fragmenter.total };
+  }
+
+  /**
+   * The next chunk of a data set being sent. A caller's stream that stops yielding would otherwise hold the message,
+   * and the promise of its operation, forever: its read is given up when the association ends (rejecting with the
+   * end's error) or the request's signal aborts.
+   */
+  private read(source: ChunkSource, signal: AbortSignal | undefined): Promise<SourceChunk | undefined> {
+    const reading = source.next();
+    if (!source.mayStall) return reading;
+    return new Promise<SourceChunk | undefined>((resolve, reject) => {
+      const onAbort = () => reject(signal?.reason);
+      const unregister = this.onEnd((error) => reject(error));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // The source may have aborted the signal itself while it was asked for its next chunk.
+      if (signal?.aborted) onAbort();
+      const settle = () => {
+        unregister();
+        signal?.removeEventListener('abort', onAbort);
+      };
+      reading.then(
+        (chunk) => {
+          settle();
+          resolve(chunk);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** The buffers file data sets are read into on this association (sized to fill whole PDUs). */
@@ -677,6 +708,11 @@ interface SourceChunk {
 interface ChunkSource {
   next(): Promise<SourceChunk | undefined>;
   close(): Promise<void>;
+  /**
+   * The caller's stream or iterator, which may never yield again: its reads are given up when the association ends
+   * or the request is aborted (a file read always completes).
+   */
+  readonly mayStall?: boolean;
 }
 
 function fileSource(reader: FileRangeReader): ChunkSource {
@@ -692,6 +728,7 @@ function fileSource(reader: FileRangeReader): ChunkSource {
 function iteratorSource(iterator: AsyncIterator<Uint8Array>): ChunkSource {
   let done = false;
   return {
+    mayStall: true,
     async next() {
       for (;;) {
         const next = await iterator.next();

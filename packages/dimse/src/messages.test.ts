@@ -463,6 +463,67 @@ describe('C-STORE streaming', () => {
     await expect(l.client.echo()).rejects.toBeInstanceOf(AssociationEndedError);
     expect(handlerError).toBeInstanceOf(AssociationEndedError);
   });
+  it('a data set stream that stops yielding does not hold its store once the association ends', async () => {
+    const l = await loopback({
+      handlers: {
+        onStore: async (ctx) => {
+          await readAll(ctx.dataset);
+        },
+      },
+    });
+    let stalled!: () => void;
+    const isStalled = new Promise<void>((resolve) => {
+      stalled = resolve;
+    });
+    // Yields 50 KB, then neither yields nor ends: only the association's end can settle the store.
+    const stalling: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => {
+        let sent = false;
+        return {
+          next: () => {
+            if (sent) {
+              stalled();
+              return new Promise<IteratorResult<Uint8Array>>(() => undefined);
+            }
+            sent = true;
+            return Promise.resolve({ done: false, value: sample(50_000) });
+          },
+        };
+      },
+    };
+    const storing = l.client
+      .store({ dataset: stalling, sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: UID, transferSyntax: EXPLICIT })
+      .catch((e: unknown) => e);
+    await isStalled;
+    await l.clientAssociation.abort();
+    expect(await storing).toBeInstanceOf(AssociationEndedError);
+  });
+
+  it('a request signal aborted while the data set stream stalls rejects with its reason and aborts', async () => {
+    const l = await loopback({
+      handlers: {
+        onStore: async (ctx) => {
+          await readAll(ctx.dataset);
+        },
+      },
+    });
+    const controller = new AbortController();
+    async function* stalling() {
+      yield sample(50_000);
+      controller.abort(new Error('user gave up'));
+      await new Promise(() => undefined);
+    }
+    await expect(
+      l.client.store({
+        dataset: stalling(),
+        sopClassUid: CT_IMAGE_STORAGE,
+        sopInstanceUid: UID,
+        transferSyntax: EXPLICIT,
+        signal: controller.signal,
+      }),
+    ).rejects.toThrow('user gave up');
+    expect((await l.clientAssociation.closed).reason).toBe('aborted');
+  });
 });
 
 describe('asynchronous operations window (PS3.7 D.3.3.3)', () => {

@@ -227,6 +227,47 @@ describe('StoreScuSession.store with buffers and streams', () => {
     }
   });
 
+  it('a stream that stalls is given up when the session is aborted: store() rejects instead of waiting for it', async () => {
+    const scp = await startStorescp();
+    try {
+      const bytes = grayImage(`${UID_ROOT}.30`);
+      let stalled!: () => void;
+      const isStalled = new Promise<void>((resolve) => {
+        stalled = resolve;
+      });
+      let returned = false;
+      // Yields the first 2 KiB (meta and UIDs), then never yields again nor ends.
+      const source: AsyncIterable<Uint8Array> = {
+        [Symbol.asyncIterator]() {
+          let sent = false;
+          return {
+            next: () => {
+              if (!sent) {
+                sent = true;
+                return Promise.resolve({ done: false, value: bytes.subarray(0, 2048) });
+              }
+              stalled();
+              return new Promise<IteratorResult<Uint8Array>>(() => undefined);
+            },
+            return: () => {
+              returned = true;
+              return new Promise<IteratorResult<Uint8Array>>(() => undefined); // a cleanup that never settles either
+            },
+          };
+        },
+      };
+      const session = await StoreScuSession.connect({ addr: `127.0.0.1:${scp.port}`, calledAeTitle: scp.aeTitle });
+      const storing = session.store(source, 'stalling').catch((e: unknown) => e);
+      await isStalled;
+      await session.abort();
+      expect(await storing).toBeInstanceOf(Error);
+      expect(returned).toBe(true);
+      expect(await scp.receivedFiles()).toEqual([]);
+    } finally {
+      await scp.stop();
+    }
+  });
+
   it('a stream in a transfer syntax the peer did not accept fails with the reason; the session goes on', async () => {
     const scp = await startStorescp();
     try {

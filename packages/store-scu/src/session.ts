@@ -254,7 +254,13 @@ export class StoreScuSession {
     try {
       return await this.storeFromIterator(iterator, name, priority);
     } catch (error) {
-      await Promise.resolve(iterator.return?.()).catch(() => undefined);
+      // Not awaited: a generator stuck in an await cannot run its return() until that await settles, and store()
+      // must not hang on the caller's source.
+      try {
+        Promise.resolve(iterator.return?.()).catch(() => undefined);
+      } catch {
+        // The source's own cleanup failed; the store's error is what matters.
+      }
       throw error;
     }
   }

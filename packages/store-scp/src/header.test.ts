@@ -67,6 +67,46 @@ describe('peekHeader', () => {
     });
   });
 
+  it('yields the chunks as the stream delivered them, not concatenated copies', async () => {
+    const bytes = buildDataset(spec);
+    const delivered: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i += 4096) delivered.push(Buffer.from(bytes.subarray(i, i + 4096)));
+    const source = new Readable({ read() {} });
+    // Everything is buffered before the peek: a Readable's own iterator would hand the rest over as one new buffer.
+    for (const chunk of delivered) source.push(chunk);
+    source.push(null);
+    const peeked = await peekHeader(source, EXPLICIT_VR_LITTLE_ENDIAN);
+    const yielded: Uint8Array[] = [];
+    for await (const chunk of peeked.stream) yielded.push(chunk);
+    expect(yielded.length).toBe(delivered.length);
+    expect(yielded.every((chunk, i) => chunk === delivered[i])).toBe(true);
+  });
+
+  it('an error of the stream after the peek reaches the reader', async () => {
+    const bytes = buildDataset(spec);
+    const source = new Readable({ read() {} });
+    source.push(Buffer.from(bytes.subarray(0, 4096)));
+    const peeked = await peekHeader(source, EXPLICIT_VR_LITTLE_ENDIAN);
+    const reading = collect(peeked.stream);
+    source.destroy(new Error('association aborted'));
+    await expect(reading).rejects.toThrow('association aborted');
+  });
+
+  it('return() before the end destroys the stream; never reading it leaves the stream alone', async () => {
+    const bytes = buildDataset(spec);
+    const read = streamOf(bytes, 1024);
+    const peeked = await peekHeader(read, EXPLICIT_VR_LITTLE_ENDIAN);
+    const iterator = peeked.stream[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.return?.();
+    expect(read.destroyed).toBe(true);
+    const untouched = streamOf(bytes, 1024);
+    const unread = await peekHeader(untouched, EXPLICIT_VR_LITTLE_ENDIAN);
+    expect(unread.header).toBeDefined();
+    expect(untouched.listenerCount('data')).toBe(0);
+    expect(untouched.destroyed).toBe(false);
+  });
+
   it('leaves a stream it stops early paused, with the rest unread', async () => {
     const bytes = buildDataset(spec);
     const source = streamOf(bytes, 1024);

@@ -85,11 +85,91 @@ export async function peekHeader(
   let header: DatasetHeader | undefined;
   if (complete || ended) header = await reader.end();
   const attributes = header ? routingAttributes(header) : {};
-  async function* replay(): AsyncGenerator<Uint8Array> {
-    for (const chunk of chunks.splice(0)) yield chunk;
-    if (!ended) yield* dataset;
-  }
-  return { header, attributes, stream: replay() };
+  return { header, attributes, stream: chunksOf(dataset, chunks.splice(0), ended) };
+}
+
+/**
+ * The chunks of a byte stream as it delivered them: `first` (already read), then the rest of `stream`, read through
+ * its 'data' events, paused while no one asks for more. A Readable's own async iterator calls `read()`, which
+ * concatenates whatever is buffered into a new buffer: a copy of every byte received, and memory for the collector.
+ * `return()` destroys the stream, as the Readable's iterator does.
+ */
+function chunksOf(stream: Readable, first: Uint8Array[], ended: boolean): AsyncIterableIterator<Uint8Array> {
+  const queue = first;
+  let done = ended;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const detach = () => {
+    stream.off('data', onData);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    stream.off('close', onClose);
+  };
+  const onData = (chunk: Uint8Array) => {
+    queue.push(chunk);
+    // One chunk ahead at most: the stream's buffer, not this queue, holds the rest (backpressure to the socket).
+    if (wake === undefined) stream.pause();
+    notify();
+  };
+  const onEnd = () => {
+    done = true;
+    detach();
+    notify();
+  };
+  const onError = (error: unknown) => {
+    failure ??= { error };
+    detach();
+    notify();
+  };
+  const onClose = () => {
+    // Destroyed without 'end' or 'error': the data set was cut short.
+    if (!done) onError(new Error('the data set stream closed before its end'));
+  };
+  // Like a generator, nothing happens before the first next(): a handler that never reads the data set leaves the
+  // stream to whoever discards it.
+  let attached = false;
+  const attach = () => {
+    attached = true;
+    if (done) return;
+    stream.pause();
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+  };
+  const iterator: AsyncIterableIterator<Uint8Array> = {
+    async next(): Promise<IteratorResult<Uint8Array>> {
+      if (!attached) attach();
+      for (;;) {
+        const chunk = queue.shift();
+        if (chunk !== undefined) return { done: false, value: chunk };
+        if (failure !== undefined) throw failure.error;
+        if (done) return { done: true, value: undefined };
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          stream.resume();
+        });
+      }
+    },
+    async return(): Promise<IteratorResult<Uint8Array>> {
+      queue.length = 0;
+      if (attached && !done && failure === undefined) {
+        detach();
+        stream.destroy();
+      }
+      done = true;
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
 
 /** Maps a dataset header to the file store's routing attributes. */

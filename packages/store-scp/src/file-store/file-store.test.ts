@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -417,6 +418,17 @@ describe('write', () => {
     expect(store.inFlight).toBe(0);
     // An already aborted signal fails at once.
     await expectStoreError(store.write(inst.request({ signal: AbortSignal.abort() })), StoreAbortedError, 0xfe00);
+  });
+
+  it('one long-lived signal for many stores: no abort listener is left behind', async () => {
+    const store = await open();
+    const controller = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const inst = instance({ pixelBytes: 64 * 1024 });
+      await store.write(inst.request({ signal: controller.signal }));
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+    expect((await listStoredFiles(storageDir)).length).toBe(20);
   });
 
   it('close() waits for stores in flight, then refuses new ones with 0xA700 and removes its session directory', async () => {

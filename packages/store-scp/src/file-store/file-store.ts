@@ -778,14 +778,40 @@ function openSource(dataset: DatasetSource): SourceReader {
     throw new DatasetSourceError(`cannot read the dataset: ${(error as Error).message}`, { cause: error });
   }
   let finished = false;
+  // One abort listener per signal for the whole data set, not one per chunk; removed once the data set is done. It
+  // rejects the read in progress, if any. (Racing each read against one long-lived promise instead would pile a
+  // reaction per chunk onto that promise, each holding its chunk: all of a 2 GiB data set.)
+  let watched: { signal: AbortSignal; onAbort: () => void } | undefined;
+  let rejectRead: ((error: unknown) => void) | undefined;
+  const unwatch = () => {
+    watched?.signal.removeEventListener('abort', watched.onAbort);
+    watched = undefined;
+  };
+  const watch = (signal: AbortSignal) => {
+    if (watched?.signal === signal) return;
+    unwatch();
+    const onAbort = () => rejectRead?.(new StoreAbortedError({ cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    watched = { signal, onAbort };
+  };
+  const abortable = <T>(step: Promise<T> | T, signal: AbortSignal): Promise<T> => {
+    watch(signal);
+    return new Promise<T>((resolve, reject) => {
+      rejectRead = reject;
+      Promise.resolve(step).then(resolve, reject);
+    }).finally(() => {
+      rejectRead = undefined;
+    });
+  };
   return {
     async next(signal) {
       if (signal?.aborted) throw new StoreAbortedError({ cause: signal.reason });
       let result: IteratorResult<unknown>;
       try {
         const step = iterator.next();
-        result = signal === undefined ? await step : await raceAbort(Promise.resolve(step), signal);
+        result = signal === undefined ? await step : await abortable(step, signal);
       } catch (error) {
+        unwatch();
         if (error instanceof StoreAbortedError) throw error;
         finished = true;
         throw new DatasetSourceError(`the dataset stream failed: ${(error as Error)?.message ?? error}`, {
@@ -793,6 +819,7 @@ function openSource(dataset: DatasetSource): SourceReader {
         });
       }
       if (result.done) {
+        unwatch();
         finished = true;
         return undefined;
       }
@@ -803,6 +830,7 @@ function openSource(dataset: DatasetSource): SourceReader {
       return chunk;
     },
     async close() {
+      unwatch();
       if (finished) return;
       finished = true;
       // Not awaited: a generator stuck in an await cannot run its return() until that await settles, and a store
@@ -825,23 +853,6 @@ function closeSource(dataset: DatasetSource | undefined): void {
   } catch {
     // not iterable: nothing to close
   }
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new StoreAbortedError({ cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 async function drain(source: SourceReader, maxObjectSize: number | undefined, signal?: AbortSignal): Promise<number> {

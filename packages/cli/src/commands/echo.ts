@@ -89,7 +89,7 @@ export const echoCommand: Command = {
 
     try {
       // Loaded only now: other commands and `--help` need none of it (start-up time, memory).
-      const [{ connect }, { createDimseClient }] = await Promise.all([
+      const [{ connect }, { createDimseClient, ResponseTimeoutError }] = await Promise.all([
         import('@netdicom/association'),
         import('@netdicom/dimse'),
       ]);
@@ -136,9 +136,8 @@ export const echoCommand: Command = {
           try {
             response = await client.echo();
           } catch (error) {
-            const code = (error as { code?: unknown }).code;
             const why =
-              code === 'ERR_NETDICOM_DIMSE_ABORTED'
+              error instanceof ResponseTimeoutError
                 ? `no response within ${formatSeconds(responseTimeoutMs ?? 0)}; the association was aborted`
                 : `no response: ${error instanceof Error ? error.message : String(error)}`;
             throw new CliError(`${where} (${calledAeTitle}): C-ECHO ${i + 1} got ${why}`, {

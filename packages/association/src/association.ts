@@ -122,6 +122,8 @@ export interface ShellConfig {
   /** Our Maximum Length Received (bounds incoming P-DATA-TF). */
   readonly maxPduLength: number;
   readonly sendCap?: number;
+  /** See `ConnectOptions.splitPData`. */
+  readonly splitPData?: boolean;
   readonly onReleaseRequest?: () => void | Promise<void>;
 }
 
@@ -211,7 +213,12 @@ export class UlAssociation implements Association {
     this.role = config.role;
     this.context = { role: config.role };
     this.onReleaseRequest = config.onReleaseRequest;
-    this.reader = createPduReader({ maxPduLength: config.maxPduLength === 0 ? 0xffff_ffff : config.maxPduLength });
+    this.reader = createPduReader({
+      maxPduLength: config.maxPduLength === 0 ? 0xffff_ffff : config.maxPduLength,
+      // Asked for: a P-DATA-TF spanning socket reads goes on in parts, as views of the reads, instead of being copied
+      // together. Unless the PDUs received are being traced: then the trace shows them whole, as on the wire.
+      splitPData: config.splitPData === true && !pduReceivedChannel.hasSubscribers,
+    });
     this.closed = new Promise<AssociationClosed>((resolve) => {
       this.resolveClosed = resolve;
     });

@@ -83,6 +83,7 @@ export async function connect(options: ConnectOptions): Promise<Association> {
     timeouts,
     maxPduLength: resolveMaxPduLength(options.maxPduLength),
     sendCap,
+    splitPData: options.splitPData === true,
     ...(options.onReleaseRequest ? { onReleaseRequest: options.onReleaseRequest } : {}),
   });
   try {

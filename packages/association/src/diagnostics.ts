@@ -24,7 +24,11 @@ export interface StateMessage {
 
 /** Published for each PDU as it is handed to the transport (just before the write, so causal order holds). */
 export const pduSentChannel = channel('netdicom:pdu:sent');
-/** Published for each complete PDU read from the transport, before the state machine handles it. */
+/**
+ * Published for each complete PDU read from the transport, before the state machine handles it. (An association
+ * created with `splitPData` while this channel has no subscriber hands a P-DATA-TF spanning socket reads on in parts,
+ * each published as a P-DATA-TF of its own; subscribe before connecting or listening to see every PDU whole.)
+ */
 export const pduReceivedChannel = channel('netdicom:pdu:received');
 /** Published for each event the state machine handles (including empty cells, where `to === from`). */
 export const stateChannel = channel('netdicom:association:state');

@@ -131,6 +131,14 @@ export interface ConnectOptions extends AssociationProposal {
   readonly signal?: AbortSignal;
   /** Caps the PDUs we send even below the peer's maximum (default 1 MiB, MAX_PDU_LENGTH_TO_SEND_CAP). */
   readonly maxPduLengthToSendCap?: number;
+  /**
+   * Hand a P-DATA-TF that spans socket reads to `pData$` in parts, as views of the reads, instead of copying it
+   * together (default false). A PDV cut by a read boundary then arrives as several PDVs with the same presentation
+   * context and command bit, the last-fragment bit on the final part only: the same message for a DIMSE layer that
+   * joins fragments (PS3.8 E.2; `@netdicom/dimse` does), one copy of every byte received fewer. While
+   * `netdicom:pdu:received` has a subscriber when the association is created, PDUs stay whole, as traced.
+   */
+  readonly splitPData?: boolean;
   /** See {@link Association.onReleaseRequest}. */
   readonly onReleaseRequest?: () => void | Promise<void>;
 }

@@ -5,8 +5,13 @@
 import { readU32 } from './bytes.js';
 import { type DecodeOptions, checkPduHeader, decodePduAt } from './decode.js';
 import { pduHeaderLength } from './encode.js';
-import { InvalidPduReaderOptionsError, type PduError, TruncatedPduError } from './errors.js';
-import type { Pdu } from './types.js';
+import {
+  InvalidPduParameterValueError,
+  InvalidPduReaderOptionsError,
+  type PduError,
+  TruncatedPduError,
+} from './errors.js';
+import type { Pdu, Pdv } from './types.js';
 import { argumentError } from './bytes.js';
 
 /** Body pieces smaller than this are copied together rather than kept as views of their chunks. */
@@ -32,6 +37,16 @@ export interface PduReaderOptions extends DecodeOptions {
    * and a large SAML or JWT user identity stay well below 300 KiB). The other PDUs have a fixed PDU-length of 4.
    */
   readonly maxAssociatePduLength?: number;
+  /**
+   * Hand a P-DATA-TF that spans chunks on as it arrives instead of assembling it (default false). Each chunk then
+   * yields a P-DATA-TF carrying the Presentation Data Values, or parts of them, that it completes, as views of the
+   * chunk: no copy of the PDU. A PDV cut by a chunk boundary arrives as several PDVs with the same presentation
+   * context and command bit, the last-fragment bit on the final part only: to DIMSE (PS3.8 E.2, PS3.7 6.3.1) that is
+   * the same message. The PDU's structure is still checked in full (PDV item lengths against the PDU-length, odd
+   * presentation-context-IDs), as the bytes arrive. The PDUs returned are then not the wire PDUs: re-encoding them does
+   * not reproduce the input, which is why this is opt-in.
+   */
+  readonly splitPData?: boolean;
 }
 
 /** Incremental PDU reader over the byte stream of one TCP connection (PS3.8 9.1, 9.3); see {@link createPduReader}. */
@@ -83,6 +98,7 @@ export function createPduReader(options: PduReaderOptions): PduReader {
     ),
   };
   const decodeOptions: DecodeOptions = options.unknownItems === undefined ? {} : { unknownItems: options.unknownItems };
+  const splitPData = options.splitPData === true;
 
   /** Header bytes of the pending PDU (only while the PDU spans chunks). */
   const head = new Uint8Array(pduHeaderLength);
@@ -100,6 +116,16 @@ export function createPduReader(options: PduReaderOptions): PduReader {
   let blockUsed = 0;
   let failure: PduError | undefined;
   let ended = false;
+
+  // A P-DATA-TF handed on as it arrives (splitPData): bytes of its body still to come, and the PDV item in progress.
+  let streaming = false;
+  let pdataLeft = 0;
+  const itemHead = new Uint8Array(6);
+  let itemHeadLength = 0;
+  let itemDataLeft = 0;
+  let itemPresentationContextId = 0;
+  let itemControl = 0;
+  let firstPiece = true;
 
   /** Closes the block small pieces were being copied into, if any, appending its filled part to `pieces`. */
   const closeBlock = (): void => {
@@ -132,6 +158,7 @@ export function createPduReader(options: PduReaderOptions): PduReader {
 
   const fail = (err: unknown): never => {
     failure = err as PduError;
+    streaming = false;
     headLength = 0;
     bodyLength = -1;
     pieces = [];
@@ -141,13 +168,14 @@ export function createPduReader(options: PduReaderOptions): PduReader {
   };
 
   /** Stores the start of a PDU that the chunk does not complete: header bytes copied, body bytes as a view. */
-  const keepRemainder = (chunk: Uint8Array, from: number): void => {
+  const keepRemainder = (chunk: Uint8Array, from: number, out: Pdu[]): void => {
     const headerBytes = Math.min(pduHeaderLength, chunk.length - from);
     head.set(chunk.subarray(from, from + headerBytes), 0);
     headLength = headerBytes;
     if (headLength === pduHeaderLength) {
       bodyLength = readU32(head, 2);
-      if (chunk.length > from + pduHeaderLength) keepPiece(chunk.subarray(from + pduHeaderLength));
+      if (startStreaming()) streamPData(chunk, from + pduHeaderLength, out);
+      else if (chunk.length > from + pduHeaderLength) keepPiece(chunk.subarray(from + pduHeaderLength));
     } else {
       // A partial header: refuse an unknown PDU type from its first byte.
       checkType(head[0] as number);
@@ -175,12 +203,111 @@ export function createPduReader(options: PduReaderOptions): PduReader {
     return decodePduAt(pdu, 0, decodeOptions);
   };
 
+  /** With splitPData, a P-DATA-TF whose header is complete (and body not) is handed on as it arrives. */
+  const startStreaming = (): boolean => {
+    if (!splitPData || head[0] !== 4 || bodyLength === 0) return false;
+    streaming = true;
+    pdataLeft = bodyLength;
+    itemHeadLength = 0;
+    itemDataLeft = 0;
+    firstPiece = true;
+    return true;
+  };
+
+  const pdataError = (message: string, offsetInItem: number): never => {
+    throw new InvalidPduParameterValueError(`P-DATA-TF: ${message}`, {
+      pduType: 4,
+      offset: pduHeaderLength + bodyLength - pdataLeft - offsetInItem,
+    });
+  };
+
+  /**
+   * Consumes the streamed P-DATA-TF's bytes in `chunk` from `from` (at most what is left of its body), appending a
+   * P-DATA-TF with the PDVs (or parts) they complete to `out`; returns the offset after them.
+   */
+  const streamPData = (chunk: Uint8Array, from: number, out: Pdu[]): number => {
+    const end = Math.min(chunk.length, from + pdataLeft);
+    let at = from;
+    const pdvs: Pdv[] = [];
+    while (at < end) {
+      if (itemDataLeft === 0) {
+        // The PDV item header: Item-length (4), presentation-context-ID (1), message control header (1).
+        if (itemHeadLength === 0 && pdataLeft < 6) {
+          pdataError(`${pdataLeft} bytes left, too few for a Presentation Data Value item`, 0);
+        }
+        const take = Math.min(6 - itemHeadLength, end - at);
+        itemHead.set(chunk.subarray(at, at + take), itemHeadLength);
+        itemHeadLength += take;
+        at += take;
+        pdataLeft -= take;
+        if (itemHeadLength < 6) break;
+        itemHeadLength = 0;
+        const itemLength = readU32(itemHead, 0);
+        if (itemLength < 2) {
+          pdataError(
+            `PDV Item-length ${itemLength} is below 2 (presentation-context-ID and message control header)`,
+            6,
+          );
+        }
+        if (itemLength - 2 > pdataLeft) {
+          pdataError(`PDV Item-length ${itemLength} runs past the end of the PDU (${pdataLeft + 2} bytes left)`, 6);
+        }
+        itemPresentationContextId = itemHead[4] as number;
+        if ((itemPresentationContextId & 1) === 0) {
+          pdataError(
+            `presentation-context-ID ${itemPresentationContextId} is not an odd integer 1..255 (PS3.8 9.3.5.1)`,
+            2,
+          );
+        }
+        itemControl = itemHead[5] as number;
+        itemDataLeft = itemLength - 2;
+        if (itemDataLeft === 0) pdvs.push(piece(chunk.subarray(at, at), true));
+        continue;
+      }
+      const take = Math.min(itemDataLeft, end - at);
+      itemDataLeft -= take;
+      pdataLeft -= take;
+      pdvs.push(piece(chunk.subarray(at, at + take), itemDataLeft === 0));
+      at += take;
+    }
+    if (pdvs.length > 0) {
+      const reserved = head[1] as number;
+      out.push(
+        firstPiece && reserved !== 0
+          ? { kind: 'P-DATA-TF', pdvs, preserved: { reserved: Uint8Array.of(reserved) } }
+          : { kind: 'P-DATA-TF', pdvs },
+      );
+      firstPiece = false;
+    }
+    if (pdataLeft === 0) {
+      streaming = false;
+      headLength = 0;
+      bodyLength = -1;
+    }
+    return at;
+  };
+
+  /** A PDV or part of one: the last-fragment bit only on the part that ends the item. */
+  const piece = (data: Uint8Array, endsItem: boolean): Pdv => {
+    const control = endsItem ? itemControl : itemControl & ~2;
+    const pdv: Pdv = {
+      presentationContextId: itemPresentationContextId,
+      isCommand: (control & 1) === 1,
+      isLast: (control & 2) === 2,
+      data,
+    };
+    return (control & 0xfc) === 0 ? pdv : { ...pdv, preserved: { reserved: Uint8Array.of(control & 0xfc) } };
+  };
+
   const consume = (chunk: Uint8Array): Pdu[] => {
     const out: Pdu[] = [];
     const n = chunk.length;
     let off = 0;
 
-    if (headLength > 0) {
+    if (streaming) {
+      off = streamPData(chunk, 0, out);
+      if (streaming) return out;
+    } else if (headLength > 0) {
       // Complete the header of the pending PDU.
       if (headLength < pduHeaderLength) {
         const take = Math.min(pduHeaderLength - headLength, n);
@@ -190,6 +317,10 @@ export function createPduReader(options: PduReaderOptions): PduReader {
         if (headLength < pduHeaderLength) return out;
         bodyLength = readU32(head, 2);
         checkPduHeader(head[0] as number, bodyLength, limits);
+        if (n - off < bodyLength && startStreaming()) {
+          off = streamPData(chunk, off, out);
+          return out;
+        }
       }
       // Complete its body.
       const take = Math.min(bodyLength - piecesLength, n - off);
@@ -209,7 +340,7 @@ export function createPduReader(options: PduReaderOptions): PduReader {
       out.push(decodePduAt(chunk, off, decodeOptions));
       off += pduHeaderLength + length;
     }
-    if (off < n) keepRemainder(chunk, off);
+    if (off < n) keepRemainder(chunk, off, out);
     return out;
   };
 
@@ -226,7 +357,7 @@ export function createPduReader(options: PduReaderOptions): PduReader {
       }
     },
     get bufferedBytes() {
-      return headLength + piecesLength;
+      return headLength + piecesLength + itemHeadLength;
     },
     get pendingPduLength() {
       return bodyLength >= 0 ? bodyLength : undefined;
@@ -236,7 +367,7 @@ export function createPduReader(options: PduReaderOptions): PduReader {
       ended = true;
       if (failure !== undefined) return;
       if (headLength > 0) {
-        const got = headLength + piecesLength;
+        const got = headLength + (streaming ? bodyLength - pdataLeft : piecesLength);
         const expected = bodyLength >= 0 ? `${pduHeaderLength + bodyLength} bytes` : 'a 6-byte header';
         pieces = [];
         throw new TruncatedPduError(`the stream ended inside a PDU: ${got} bytes of ${expected} received`, {

@@ -159,10 +159,13 @@ describe('robustness', () => {
       // The same bytes through a reader, in random chunks.
       const reader = createPduReader({ maxPduLength: LIMIT, maxAssociatePduLength: LIMIT });
       const out: ReturnType<typeof reader.push> = [];
+      const sizes: number[] = [];
       let pushed = 0;
+      let plainFailed = false;
       try {
         for (let at = 0; at < input.length; ) {
           const size = 1 + Math.floor(r() * (r() < 0.5 ? 8 : input.length));
+          sizes.push(size);
           const chunk = input.subarray(at, at + size);
           out.push(...reader.push(chunk));
           pushed += chunk.length;
@@ -175,11 +178,47 @@ describe('robustness', () => {
         reader.end();
       } catch (err) {
         if (!(err instanceof PduError) || !readerErrorCodes.has(err.code)) throw err;
+        plainFailed = true;
       }
       if (decoded !== undefined && input.length - 6 <= LIMIT) {
         const [only] = out;
         if (out.length !== 1 || only === undefined || Buffer.compare(encodePdu(only), input) !== 0) {
           throw new Error(`the reader disagrees with decodePdu on ${Buffer.from(input).toString('hex')}`);
+        }
+      }
+
+      // And through a reader that hands P-DATA-TFs on in parts (splitPData), in the same chunks: it fails exactly
+      // when the plain reader does, and gives the same PDV data and last-fragment bits.
+      const splitting = createPduReader({ maxPduLength: LIMIT, maxAssociatePduLength: LIMIT, splitPData: true });
+      const parts: ReturnType<typeof reader.push> = [];
+      let splitFailed = false;
+      try {
+        let at = 0;
+        for (const size of sizes) {
+          const chunk = input.subarray(at, at + size);
+          parts.push(...splitting.push(chunk));
+          at += size;
+          if (splitting.bufferedBytes > at) throw new Error(`split reader holds ${splitting.bufferedBytes} bytes`);
+        }
+        splitting.end();
+      } catch (err) {
+        if (!(err instanceof PduError) || !readerErrorCodes.has(err.code)) throw err;
+        splitFailed = true;
+      }
+      if (splitFailed !== plainFailed) {
+        throw new Error(`splitPData ${splitFailed ? 'fails' : 'passes'} on ${Buffer.from(input).toString('hex')}`);
+      }
+      if (!plainFailed) {
+        const pdvsOf = (pdus: typeof out) => pdus.flatMap((p) => (p.kind === 'P-DATA-TF' ? p.pdvs : []));
+        const joined = (pdus: typeof out) => Buffer.concat(pdvsOf(pdus).map((v) => v.data)).toString('hex');
+        const lasts = (pdus: typeof out) => pdvsOf(pdus).filter((v) => v.isLast).length;
+        const others = (pdus: typeof out) => pdus.filter((p) => p.kind !== 'P-DATA-TF').map((p) => encodePdu(p));
+        if (
+          joined(parts) !== joined(out) ||
+          lasts(parts) !== lasts(out) ||
+          Buffer.concat(others(parts)).compare(Buffer.concat(others(out))) !== 0
+        ) {
+          throw new Error(`splitPData disagrees on ${Buffer.from(input).toString('hex')}`);
         }
       }
     }

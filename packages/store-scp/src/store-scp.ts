@@ -450,6 +450,8 @@ export class StoreScp {
     const server = createAssociationServer({
       // Connections in any state; established associations are limited below, where the refusal can be reported.
       maxAssociations: maxAssociations * 2 + 16,
+      // Only @netdicom/dimse reads pData$: received P-DATA-TFs need not be copied together first.
+      splitPData: true,
       implementationClassUid: IMPLEMENTATION_CLASS_UID,
       implementationVersionName: IMPLEMENTATION_VERSION_NAME,
       ...(o.timeouts ? { timeouts: o.timeouts } : {}),

@@ -184,6 +184,8 @@ export async function openAssociation(options: OpenOptions): Promise<Association
   try {
     return await connect({
       ...(options.socket ? { socket: options.socket } : { host: options.host!, port: options.port! }),
+      // Only @netdicom/dimse reads pData$ (responses are small, but a peer may send large PDUs anyway).
+      splitPData: true,
       callingAeTitle: options.callingAeTitle,
       calledAeTitle: options.calledAeTitle,
       presentationContexts: options.presentationContexts.map((context) => ({

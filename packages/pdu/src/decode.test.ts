@@ -43,18 +43,10 @@ import {
   userInformation,
 } from './testing/builders.js';
 import type { AAssociateAc, AAssociateRq, PDataTf } from './types.js';
+import { thrown } from './testing/thrown.js';
 
 const VERIFICATION = '1.2.840.10008.1.1';
 const IMPLICIT_LE = '1.2.840.10008.1.2';
-
-function thrown(fn: () => unknown): PduError {
-  try {
-    fn();
-  } catch (err) {
-    return err as PduError;
-  }
-  throw new Error('expected an error');
-}
 
 /** Decodes, expecting success, and checks the bytes re-encode exactly. */
 function roundTrip<T>(bytes: Uint8Array): T {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodePdu } from './decode.js';
 import { encodePdu, encodePduParts, maxPdvDataLength, pDataTfLength, pduHeaderLength, pdvOverhead } from './encode.js';
-import { InvalidPduFieldError, type PduError } from './errors.js';
+import { InvalidPduFieldError } from './errors.js';
 import {
   abort,
   abstractSyntax,
@@ -32,6 +32,7 @@ import {
   userInformation,
 } from './testing/builders.js';
 import type { AAssociateAc, AAssociateRq, PDataTf, Pdu } from './types.js';
+import { thrown } from './testing/thrown.js';
 
 const VERIFICATION = '1.2.840.10008.1.1';
 const CT = '1.2.840.10008.5.1.4.1.1.2';
@@ -67,15 +68,6 @@ const rq: AAssociateRq = {
     ],
   },
 };
-
-function thrown(fn: () => unknown): PduError {
-  try {
-    fn();
-  } catch (err) {
-    return err as PduError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('canonical encoding, checked against independently built bytes', () => {
   it('A-ASSOCIATE-RQ: fixed fields, AE titles padded with spaces, items and sub-items in item-type order', () => {

@@ -6,11 +6,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodePdu } from './encode.js';
-import { InvalidPduParameterValueError, type PduError, TruncatedPduError } from './errors.js';
+import { InvalidPduParameterValueError, TruncatedPduError } from './errors.js';
 import { createPduReader } from './reader.js';
 import { pdu as anyPdu, withoutPreserved } from './testing/arbitraries.js';
 import { cat, pDataTf, pdv, u32 } from './testing/builders.js';
 import type { Pdu } from './types.js';
+import { thrown } from './testing/thrown.js';
 
 type Event =
   | { readonly kind: 'data'; readonly id: number; readonly command: boolean; readonly bytes: number[] }
@@ -50,15 +51,6 @@ function read(stream: Uint8Array, cuts: readonly number[], splitPData: boolean):
   expect(reader.bufferedBytes).toBe(0);
   reader.end();
   return out;
-}
-
-function thrown(fn: () => unknown): PduError {
-  try {
-    fn();
-  } catch (error) {
-    return error as PduError;
-  }
-  throw new Error('expected an error');
 }
 
 describe('splitPData', () => {

@@ -5,7 +5,6 @@ import { decodePdu } from './decode.js';
 import {
   InvalidPduParameterValueError,
   InvalidPduReaderOptionsError,
-  type PduError,
   PduTooLargeError,
   TruncatedPduError,
   UnrecognizedPduError,
@@ -26,15 +25,7 @@ import {
 } from './testing/builders.js';
 import { fixture, splitPdus } from './testing/golden.js';
 import type { PDataTf, Pdu } from './types.js';
-
-function thrown(fn: () => unknown): PduError {
-  try {
-    fn();
-  } catch (err) {
-    return err as PduError;
-  }
-  throw new Error('expected an error');
-}
+import { thrown } from './testing/thrown.js';
 
 const echo = fixture('echo.scu.bin'); // A-ASSOCIATE-RQ, P-DATA-TF, A-RELEASE-RQ from echoscu
 

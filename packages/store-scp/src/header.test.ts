@@ -92,6 +92,16 @@ describe('peekHeader', () => {
     await expect(reading).rejects.toThrow('association aborted');
   });
 
+  it('a stream destroyed between the peek and the first read fails the read instead of hanging', async () => {
+    const bytes = buildDataset(spec);
+    const source = new Readable({ read() {} });
+    source.push(Buffer.from(bytes.subarray(0, 4096)));
+    const peeked = await peekHeader(source, EXPLICIT_VR_LITTLE_ENDIAN);
+    source.destroy(new Error('association aborted'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(collect(peeked.stream)).rejects.toThrow('association aborted');
+  });
+
   it('return() before the end destroys the stream; never reading it leaves the stream alone', async () => {
     const bytes = buildDataset(spec);
     const read = streamOf(bytes, 1024);

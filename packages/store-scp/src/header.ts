@@ -136,6 +136,15 @@ function chunksOf(stream: Readable, first: Uint8Array[], ended: boolean): AsyncI
   const attach = () => {
     attached = true;
     if (done) return;
+    if (stream.readableEnded) {
+      done = true;
+      return;
+    }
+    if (stream.destroyed) {
+      // Destroyed (the association ended) before anyone read on: no event will come.
+      failure = { error: stream.errored ?? new Error('the data set stream closed before its end') };
+      return;
+    }
     stream.pause();
     stream.on('data', onData);
     stream.once('end', onEnd);

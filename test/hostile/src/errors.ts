@@ -16,13 +16,6 @@ export class HostileError extends Error {
   }
 }
 
-/** The StoreScp child process did not start, died, or did not answer in time. */
-export class ScpProcessError extends HostileError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'ERR_NETDICOM_HOSTILE_SCP_PROCESS', options);
-  }
-}
-
 /** A raw peer waited longer than its bound for bytes or for the connection to close (PS3.8 9.1.5 ARTIM). */
 export class PeerTimeoutError extends HostileError {
   constructor(message: string) {

@@ -10,6 +10,7 @@ export * from './errors.js';
 export * from './fixture-datasets.js';
 export * from './fixtures.js';
 export * from './large.js';
+export * from './node-child.js';
 export * from './part10.js';
 export * from './pdf.js';
 export * from './pki.js';

@@ -4,54 +4,18 @@
  * directory is visible), reads its events, its memory (`/proc/<pid>/status` and `process.memoryUsage()`), injects
  * file-system faults, and stops it gracefully or with SIGKILL. Test code only.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { ScpProcessError } from '../errors.js';
+import { bundleForNode, type ChildEvent, startJsonChild } from '@netdicom/test-peers';
 import type { ChildOptions } from './scp-child.js';
+
+export type { ChildEvent } from '@netdicom/test-peers';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const childScript = path.join(here, 'scp-child.ts');
-
-let bundled: Promise<string> | undefined;
-
-/**
- * `scp-child.ts` and the workspace sources it imports (through the `@netdicom/source` condition) bundled into one ES
- * module, so the child runs on plain `node` (with `--expose-gc` when asked) without the TypeScript loader's thread
- * and memory. Built once per process.
- */
-export function bundleScpChild(): Promise<string> {
-  bundled ??= (async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'netdicom-hostile-child-'));
-    const file = path.join(dir, 'scp-child.mjs');
-    await build({
-      entryPoints: [childScript],
-      outfile: file,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      conditions: ['@netdicom/source'],
-      ignoreAnnotations: true,
-      logLevel: 'error',
-      banner: {
-        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-      },
-    });
-    process.once('exit', () => void rm(dir, { recursive: true, force: true }));
-    return file;
-  })();
-  return bundled;
-}
-
-/** One JSON line the child printed. */
-export interface ChildEvent {
-  readonly event: string;
-  readonly [key: string]: unknown;
-}
 
 /** `process.memoryUsage()` of the child, bytes. */
 export interface ChildMemory {
@@ -105,116 +69,35 @@ export interface ScpProcess {
   dispose(): Promise<void>;
 }
 
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
 /** Starts a StoreScp child in a sandbox and resolves once it listens on 127.0.0.1. */
 export async function startScpProcess(options: ScpProcessOptions = {}): Promise<ScpProcess> {
   const sandbox = options.sandbox ?? (await mkdtemp(path.join(tmpdir(), 'netdicom-hostile-')));
   const cwd = path.join(sandbox, 'cwd');
   const storageDir = options.scp?.storageDir ?? path.join(sandbox, 'storage');
   await mkdir(cwd, { recursive: true });
-  const script = await bundleScpChild();
+  const script = await bundleForNode(childScript);
   const args = [...(options.exposeGc ? ['--expose-gc'] : []), script, JSON.stringify({ ...options.scp, storageDir })];
-  const child = spawn(process.execPath, args, {
+  const child = await startJsonChild(args, {
     cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
   });
-  children.add(child);
-  const events: ChildEvent[] = [];
-  const listeners = new Set<() => void>();
-  let stderr = '';
-  let buffered = '';
-  let hasExited = false;
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (text: string) => {
-    buffered += text;
-    for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
-      const line = buffered.slice(0, i);
-      buffered = buffered.slice(i + 1);
-      try {
-        events.push(JSON.parse(line) as ChildEvent);
-      } catch {
-        stderr = (stderr + `${line}\n`).slice(-64 * 1024);
-      }
-    }
-    for (const listener of [...listeners]) listener();
-  });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (text: string) => {
-    stderr = (stderr + text).slice(-64 * 1024);
-  });
-  child.stdin!.on('error', () => undefined);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      hasExited = true;
-      children.delete(child);
-      for (const listener of [...listeners]) listener();
-      resolve({ code, signal });
-    });
-  });
-
-  const waitFor = (predicate: (event: ChildEvent) => boolean, timeoutMs = 30_000, from = 0) =>
-    new Promise<ChildEvent>((resolve, reject) => {
-      const check = () => {
-        const found = events.slice(from).find(predicate);
-        if (found) {
-          done();
-          resolve(found);
-        } else if (hasExited) {
-          done();
-          reject(new ScpProcessError(`the SCP child exited before the expected event; stderr: ${stderr}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new ScpProcessError(`no such event from the SCP child within ${timeoutMs} ms; stderr: ${stderr}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        listeners.delete(check);
-      };
-      listeners.add(check);
-      check();
-    });
-
-  const command = async (line: string, answer: string): Promise<ChildEvent> => {
-    const from = events.length;
-    child.stdin!.write(`${line}\n`);
-    return waitFor((e) => e.event === answer, 30_000, from);
-  };
-
-  let listening: ChildEvent;
-  try {
-    listening = await waitFor((e) => e.event === 'listening', options.startTimeoutMs ?? 30_000);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  const handle: ScpProcess = {
-    process: child,
-    pid: child.pid!,
-    port: listening['port'] as number,
+  return {
+    process: child.process,
+    pid: child.pid,
+    port: child.ready['port'] as number,
     sandbox,
     storageDir,
     cwd,
-    listening,
-    events,
-    waitFor: (predicate, timeoutMs) => waitFor(predicate, timeoutMs),
-    exited,
-    alive: () => !hasExited,
-    stderr: () => stderr,
-    async procMemory(field) {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-      if (!match) throw new ScpProcessError(`no ${field} in /proc/${child.pid}/status`);
-      return Number(match[1]) * 1024;
-    },
+    listening: child.ready,
+    events: child.events,
+    waitFor: (predicate, timeoutMs) => child.waitFor(predicate, timeoutMs),
+    exited: child.exited,
+    alive: child.alive,
+    stderr: child.stderr,
+    procMemory: async (field) => (await child.procStatusKb(field)) * 1024,
     async gcMemory() {
-      const event = await command('gc', 'memory');
+      const event = await child.command('gc', 'memory');
       return {
         rss: event['rss'] as number,
         heapUsed: event['heapUsed'] as number,
@@ -223,21 +106,13 @@ export async function startScpProcess(options: ScpProcessOptions = {}): Promise<
       };
     },
     async fault(op, code = 'EIO') {
-      await command(op === undefined ? 'fault none' : `fault ${op} ${code}`, 'fault');
+      await child.command(op === undefined ? 'fault none' : `fault ${op} ${code}`, 'fault');
     },
-    async close() {
-      if (!hasExited) child.stdin!.write('close\n');
-      await exited;
-    },
-    async kill() {
-      if (!hasExited) child.kill('SIGKILL');
-      await exited;
-    },
+    close: () => child.close(),
+    kill: () => child.kill(),
     async dispose() {
-      if (!hasExited) child.kill('SIGKILL');
-      await exited;
+      await child.kill();
       if (options.sandbox === undefined) await rm(sandbox, { recursive: true, force: true });
     },
   };
-  return handle;
 }

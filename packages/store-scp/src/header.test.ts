@@ -95,6 +95,8 @@ describe('peekHeader', () => {
   it('a stream destroyed between the peek and the first read fails the read instead of hanging', async () => {
     const bytes = buildDataset(spec);
     const source = new Readable({ read() {} });
+    // As @netdicom/dimse's incoming data sets do: an error with no reader must not crash the process.
+    source.on('error', () => undefined);
     source.push(Buffer.from(bytes.subarray(0, 4096)));
     const peeked = await peekHeader(source, EXPLICIT_VR_LITTLE_ENDIAN);
     source.destroy(new Error('association aborted'));

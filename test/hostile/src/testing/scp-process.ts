@@ -4,12 +4,11 @@
  * directory is visible), reads its events, its memory (`/proc/<pid>/status` and `process.memoryUsage()`), injects
  * file-system faults, and stops it gracefully or with SIGKILL. Test code only.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleForNode, type ChildEvent, startJsonChild } from '@netdicom/test-peers';
+import { bundleForNode, type ChildEvent, type JsonChild, startJsonChild } from '@netdicom/test-peers';
 import type { ChildOptions } from './scp-child.js';
 
 export type { ChildEvent } from '@netdicom/test-peers';
@@ -38,33 +37,24 @@ export interface ScpProcessOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** A StoreScp running in a child process. */
-export interface ScpProcess {
-  readonly process: ChildProcess;
-  readonly pid: number;
+/**
+ * A StoreScp running in a child process: the {@link JsonChild} it runs in (events, waitFor, exited, alive, stderr,
+ * close, kill), with its sandbox, port, memory and fault injection.
+ */
+export interface ScpProcess
+  extends Pick<JsonChild, 'process' | 'pid' | 'events' | 'waitFor' | 'exited' | 'alive' | 'stderr' | 'close' | 'kill'> {
   readonly port: number;
   /** The sandbox root: holds `cwd/` (the child's working directory) and `storage/` (unless `storageDir` was given). */
   readonly sandbox: string;
   readonly storageDir: string;
   readonly cwd: string;
   readonly listening: ChildEvent;
-  /** Every event so far, in order. */
-  readonly events: readonly ChildEvent[];
-  /** The first event (past or future) matching; rejects when the child exits first or after `timeoutMs`. */
-  waitFor(predicate: (event: ChildEvent) => boolean, timeoutMs?: number): Promise<ChildEvent>;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  alive(): boolean;
-  stderr(): string;
   /** `VmRSS` or `VmHWM` of `/proc/<pid>/status`, bytes. */
   procMemory(field: 'VmRSS' | 'VmHWM'): Promise<number>;
   /** `process.memoryUsage()` after a full collection (with `exposeGc`; otherwise without collecting). */
   gcMemory(): Promise<ChildMemory>;
   /** Every later file-system operation `op` fails with `code` (`fault('sync', 'EIO')`); `fault(undefined)` clears. */
   fault(op: string | undefined, code?: string): Promise<void>;
-  /** Graceful close (`StoreScp.close()`), then waits for the exit. */
-  close(): Promise<void>;
-  /** SIGKILL, then waits for the exit. */
-  kill(): Promise<void>;
   /** Kills the child if it still runs and removes the sandbox. */
   dispose(): Promise<void>;
 }
@@ -83,18 +73,12 @@ export async function startScpProcess(options: ScpProcessOptions = {}): Promise<
     ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
   });
   return {
-    process: child.process,
-    pid: child.pid,
+    ...child,
     port: child.ready['port'] as number,
     sandbox,
     storageDir,
     cwd,
     listening: child.ready,
-    events: child.events,
-    waitFor: (predicate, timeoutMs) => child.waitFor(predicate, timeoutMs),
-    exited: child.exited,
-    alive: child.alive,
-    stderr: child.stderr,
     procMemory: async (field) => (await child.procStatusKb(field)) * 1024,
     async gcMemory() {
       const event = await child.command('gc', 'memory');
@@ -108,8 +92,6 @@ export async function startScpProcess(options: ScpProcessOptions = {}): Promise<
     async fault(op, code = 'EIO') {
       await child.command(op === undefined ? 'fault none' : `fault ${op} ${code}`, 'fault');
     },
-    close: () => child.close(),
-    kill: () => child.kill(),
     async dispose() {
       await child.kill();
       if (options.sandbox === undefined) await rm(sandbox, { recursive: true, force: true });
